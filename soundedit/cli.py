@@ -1,0 +1,41 @@
+"""The ``soundedit`` command line: one sub-command per task.
+
+Each area of the library registers its own sub-commands (``register(subparsers)`` in its
+``commands`` module), so this file only assembles them and turns the project's errors into a
+one-line message and exit status 2 instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from soundedit.errors import SoundEditError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every sub-command registered."""
+    # Imported here so that `import soundedit` stays light.
+    from soundedit import hub_commands
+
+    parser = argparse.ArgumentParser(
+        prog="soundedit",
+        description="Edit StyleGAN2 images with sound (library, CLI and Gradio app).",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in (hub_commands.register,):
+        register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SoundEditError as e:
+        print(f"soundedit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"soundedit {args.command}: interrupted", file=sys.stderr)
+        return 130
