@@ -85,7 +85,8 @@ def _convert(hint: Any, value: Any, label: str) -> Any:
         if origin is tuple and args:
             if len(args) != len(value):
                 raise ConfigError(f"{label}: expected {len(args)} values, got {len(value)}")
-            return tuple(_convert(a, v, f"{label}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+            pairs = enumerate(zip(args, value, strict=True))
+            return tuple(_convert(a, v, f"{label}[{i}]") for i, (a, v) in pairs)
         item = args[0] if args else Any
         converted = [_convert(item, v, f"{label}[{i}]") for i, v in enumerate(value)]
         return tuple(converted) if origin is tuple else converted

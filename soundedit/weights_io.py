@@ -45,7 +45,9 @@ def save_weights(
     return tensor_path
 
 
-def load_weights(path: str | Path, *, kind: str | None = None) -> tuple[dict[str, torch.Tensor], dict]:
+def load_weights(
+    path: str | Path, *, kind: str | None = None
+) -> tuple[dict[str, torch.Tensor], dict]:
     """Read a pair written by :func:`save_weights`: (tensors, record with kind/config/meta).
 
     Raises:
@@ -60,7 +62,8 @@ def load_weights(path: str | Path, *, kind: str | None = None) -> tuple[dict[str
     except json.JSONDecodeError as e:
         raise CheckpointError(f"{json_path} is not valid JSON: {e}") from e
     if kind is not None and record.get("kind") != kind:
-        raise CheckpointError(f"{json_path} holds a {record.get('kind')!r} model, expected {kind!r}")
+        found = record.get("kind")
+        raise CheckpointError(f"{json_path} holds a {found!r} model, expected {kind!r}")
     try:
         tensors = load_file(str(tensor_path))
     except (SafetensorError, OSError) as e:
