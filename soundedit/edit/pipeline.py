@@ -1,0 +1,334 @@
+"""The high-level edit: from a sound (and/or words) to edited images, as a stream of steps.
+
+``run_edit(bundle, request)`` checks the request, loads and shapes the sound (gain, a second
+sound mixed in), embeds it, picks the source latent (seed, latent file or projected photo) and
+returns an iterator of :class:`EditProgress`; the last item carries the :class:`EditResult`.
+Modes:
+
+- ``"sound"``: one run towards the sound embedding;
+- ``"text"``: one run towards the text embedding;
+- ``"mix"``: a sound run and a text run, then style mixing at ``mix_layer``;
+- ``"blend"``: one run towards ``normalize(blend * sound + (1 - blend) * text)``.
+
+Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from soundedit.edit.latents import load_latent
+from soundedit.edit.mixing import style_mix
+from soundedit.edit.optimize import (
+    EditConfig,
+    EditStep,
+    blend_targets,
+    edit_steps,
+    source_from_seed,
+    to_uint8,
+)
+from soundedit.errors import ConfigError
+
+MODES = ("sound", "text", "mix", "blend")
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """What to edit and how; ``None`` settings take the bundle's defaults."""
+
+    audio: Any = None  # path, bytes, (rate, array) as Gradio gives, or a Sound
+    audio2: Any = None  # an optional second sound mixed into the first
+    mix: float = 0.5  # share of audio2 in the mix (0 = only audio, 1 = only audio2)
+    gain_db: float = 0.0  # gain applied to the (mixed) sound, in dB
+    text: str | None = None  # words for the "text", "mix" and "blend" modes
+    mode: Literal["sound", "text", "mix", "blend"] = "sound"  # see the module docstring
+    mix_layer: int | None = None  # style-mixing crossover k: layers [0, k) from the sound
+    blend: float = 0.5  # weight of the sound in the "blend" target
+    seed: int = 0  # source seed (also seeds the run)
+    truncation: float | None = None  # truncation of the seeded source latent
+    steps: int | None = None  # optimisation steps per run
+    lr: float | None = None  # peak learning rate
+    lambda_reg: float | None = None  # latent regulariser weight (0 = free to wander)
+    lambda_id: float | None = None  # identity loss weight (faces)
+    adaptive_mask: bool = True  # trainable per-layer mask on the regulariser
+    guidance: Literal["cosine", "hinge"] = "cosine"  # guidance form
+    preview_every: int | None = None  # preview every N steps
+    source_latent: str | None = None  # start from this latent file instead of the seed
+    source_image: str | None = None  # start from this photo, projected into W+
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """The outcome of :func:`run_edit`."""
+
+    images: dict[str, np.ndarray]  # "source", "sound", "text", "mixed": uint8 [H, W, 3]
+    latents: dict[str, torch.Tensor]  # same keys: W+ [1, L, S] on the CPU
+    report: dict[str, Any]  # JSON-ready summary (see run_edit)
+    frames: list[np.ndarray] = field(default_factory=list)  # previews in order
+
+
+@dataclass(frozen=True)
+class EditProgress:
+    """One optimisation step of one phase; the last item has ``result`` set."""
+
+    phase: Literal["sound", "text"]  # which run the step belongs to
+    step: EditStep  # the step record
+    result: EditResult | None = None  # only on the last item
+
+
+def render_latent(bundle, w_plus: torch.Tensor) -> np.ndarray:
+    """The image of a W+ latent [1, L, S] as uint8 [H, W, 3] (no grad; fast enough for sliders)."""
+    G = bundle.generator
+    if w_plus.ndim != 3 or tuple(w_plus.shape[1:]) != (G.n_latent, G.style_dim):
+        raise ConfigError(
+            f"expected a W+ latent [1, {G.n_latent}, {G.style_dim}], got {list(w_plus.shape)}"
+        )
+    with torch.no_grad():
+        return to_uint8(G.synthesis(w_plus[:1].to(G.mean_w.device, torch.float32)))
+
+
+def run_edit(bundle, request: EditRequest) -> Iterator[EditProgress]:
+    """Check ``request``, prepare targets and source, and return the stream of steps.
+
+    Errors in the request (bad settings, unreadable sound, missing text, a latent of the wrong
+    shape, a photo that is not an image) are raised here, before any step runs.
+
+    The report holds: bundle, mode, settings, seed, steps, seconds, seconds_per_step,
+    similarity_before / similarity_after and final losses of the main run (the sound run, or
+    the text run in "text" mode), per-phase details, the final layer mask, the source, notices
+    (e.g. "sound cut to 30 s"), and probe_source / probe_edited when the bundle has a probe.
+    """
+    config, settings = _resolve_settings(bundle, request)
+    notices: list[str] = []
+    targets = _targets(bundle, request, notices)
+    w_source, source_info = _source(bundle, request, settings, notices)
+    return _stream(bundle, request, config, settings, targets, w_source, source_info, notices)
+
+
+def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
+    if request.mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {request.mode!r}")
+    d = bundle.defaults
+
+    def pick(value, default):
+        return default if value is None else value
+
+    config = EditConfig(
+        steps=pick(request.steps, d.steps),
+        lr=pick(request.lr, d.lr),
+        lambda_reg=pick(request.lambda_reg, d.lambda_reg),
+        lambda_id=pick(request.lambda_id, d.lambda_id),
+        guidance=request.guidance,
+        adaptive_mask=request.adaptive_mask,
+        preview_every=pick(request.preview_every, d.preview_every),
+        seed=request.seed,
+    )
+    mix_layer = pick(request.mix_layer, bundle.mix_layer)
+    n_latent = bundle.generator.n_latent
+    if request.mode == "mix" and not 0 <= mix_layer <= n_latent:
+        raise ConfigError(
+            f"mix layer must be in [0, {n_latent}] for this generator, got {mix_layer}"
+        )
+    settings = {"truncation": pick(request.truncation, d.truncation), "mix_layer": mix_layer}
+    return config, settings
+
+
+def _targets(bundle, request: EditRequest, notices: list[str]) -> list[tuple[str, torch.Tensor]]:
+    needs_sound = request.mode in ("sound", "mix", "blend")
+    needs_text = request.mode in ("text", "mix", "blend")
+    if needs_sound and request.audio is None:
+        raise ConfigError(f"mode {request.mode!r} needs a sound (audio)")
+    if needs_text and not (request.text or "").strip():
+        raise ConfigError(f"mode {request.mode!r} needs words (text)")
+    device = bundle.device
+    audio = _embed_sound(bundle, request, notices).to(device) if needs_sound else None
+    text = bundle.clip.embed_text([request.text.strip()]).to(device) if needs_text else None
+    if request.mode == "sound":
+        return [("sound", audio)]
+    if request.mode == "text":
+        return [("text", text)]
+    if request.mode == "mix":
+        return [("sound", audio), ("text", text)]
+    return [("sound", blend_targets(audio, text, request.blend))]
+
+
+def _embed_sound(bundle, request: EditRequest, notices: list[str]) -> torch.Tensor:
+    from soundedit.audio.io import load_sound
+    from soundedit.audio.shape import apply_gain, mix
+    from soundedit.encoders.audio import embed_sound
+
+    sound = load_sound(request.audio)
+    _sound_notices(sound, "sound", notices)
+    if request.audio2 is not None:
+        second = load_sound(request.audio2)
+        _sound_notices(second, "second sound", notices)
+        if not 0.0 <= request.mix <= 1.0:
+            raise ConfigError(f"mix ratio must be in [0, 1], got {request.mix}")
+        sound = mix(sound, second, request.mix)
+    if request.gain_db:
+        sound = apply_gain(sound, request.gain_db)
+    with torch.no_grad():
+        return embed_sound(bundle.audio_encoder, sound).float()
+
+
+def _sound_notices(sound, label: str, notices: list[str]) -> None:
+    if getattr(sound, "truncated", False):
+        notices.append(f"{label} cut to {sound.seconds:g} s (was {sound.source_seconds:.1f} s)")
+    if getattr(sound, "silent", False):
+        notices.append(f"{label} is silent: the edit follows the embedding of silence")
+
+
+def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, dict]:
+    G = bundle.generator
+    if request.source_latent and request.source_image:
+        raise ConfigError("give a source latent or a source image, not both")
+    if request.source_latent:
+        w = load_latent(request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
+        return w.to(bundle.device), {"kind": "latent", "path": str(request.source_latent)}
+    if request.source_image:
+        from soundedit.edit.project import project_image
+
+        w, report = project_image(bundle, request.source_image, seed=request.seed)
+        notices.append(f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)")
+        return w, {"kind": "image", "path": str(request.source_image), "projection": report}
+    w = source_from_seed(G, request.seed, settings["truncation"])
+    return w, {"kind": "seed", "seed": request.seed, "truncation": settings["truncation"]}
+
+
+def _stream(bundle, request, config, settings, targets, w_source, source_info, notices):
+    frames: list[np.ndarray] = []
+    latents = {"source": w_source.detach().cpu()}
+    phases: dict[str, dict] = {}
+    start = time.perf_counter()
+    last = None
+    for phase, target in targets:
+        phase_start = time.perf_counter()
+        before = _similarity(bundle, w_source, target)
+        for step in edit_steps(bundle, target, w_source, config=config):
+            if step.preview is not None:
+                frames.append(step.preview)
+            last = (phase, step)
+            if step.step < step.total or phase != targets[-1][0]:
+                yield EditProgress(phase=phase, step=step)
+        latents[phase] = step.w.detach().cpu()
+        phases[phase] = {
+            "similarity_before": before,
+            "similarity_after": _similarity(bundle, step.w, target),
+            "losses": step.losses,
+            "layer_mask": list(step.layer_mask) if step.layer_mask else None,
+            "seconds": time.perf_counter() - phase_start,
+        }
+    seconds = time.perf_counter() - start
+    if request.mode == "mix":
+        latents["mixed"] = style_mix(latents["sound"], latents["text"], settings["mix_layer"])
+    images = {key: render_latent(bundle, w) for key, w in latents.items()}
+    report = _report(bundle, request, config, settings, phases, seconds, source_info, notices)
+    _add_probe(bundle, images, report)
+    result = EditResult(images=images, latents=latents, report=report, frames=frames)
+    yield EditProgress(phase=last[0], step=last[1], result=result)
+
+
+def _similarity(bundle, w_plus: torch.Tensor, target: torch.Tensor) -> float:
+    with torch.no_grad():
+        images = bundle.generator.synthesis(w_plus.to(bundle.device, torch.float32))
+        return float((bundle.clip.embed_image(images).float() * target.float()).sum(-1).mean())
+
+
+def _report(bundle, request, config, settings, phases, seconds, source_info, notices) -> dict:
+    main = phases.get("sound") or phases["text"]
+    total_steps = config.steps * len(phases)
+    return {
+        "bundle": bundle.name,
+        "generator": bundle.name,
+        "mode": request.mode,
+        "settings": {
+            **dataclasses.asdict(config),
+            **settings,
+            "text": request.text,
+            "gain_db": request.gain_db,
+            "mix": request.mix if request.audio2 else None,
+            "blend": request.blend if request.mode == "blend" else None,
+        },
+        "seed": request.seed,
+        "steps": config.steps,
+        "seconds": seconds,
+        "seconds_per_step": seconds / total_steps,
+        "similarity_before": main["similarity_before"],
+        "similarity_after": main["similarity_after"],
+        "losses": main["losses"],
+        "layer_mask": main["layer_mask"],
+        "phases": phases,
+        "source": source_info,
+        "resolution": bundle.generator.resolution,
+        "device": str(bundle.device),
+        "notices": list(notices),
+    }
+
+
+def _add_probe(bundle, images: dict[str, np.ndarray], report: dict) -> None:
+    if bundle.probe is None:
+        return
+    keys = list(images)
+    batch = torch.stack([torch.from_numpy(images[k]).permute(2, 0, 1) for k in keys])
+    batch = batch.float() / 127.5 - 1.0  # [B, 3, H, W] in [-1, 1]
+    with torch.no_grad():
+        described = bundle.probe.describe(batch)
+    by_key = dict(zip(keys, described, strict=True))
+    report["probe_source"] = by_key["source"]
+    report["probe_edited"] = by_key[_edited_key(images)]
+    report["probe"] = by_key
+
+
+def _edited_key(images: dict) -> str:
+    return "sound" if "sound" in images else "text"
+
+
+def write_result(
+    result: EditResult, out_dir: str | Path, *, animation: bool = True, frames: bool = False
+) -> dict[str, Path]:
+    """Write images, latents, the report and (optionally) the trajectory; returns the paths.
+
+    Files: source.png, edited.png (the sound-guided image, or the text one in "text" mode),
+    text.png and mixed.png in "mix" mode, latents.safetensors (w_source, w_edited, and w_text /
+    w_mixed when present), report.json, trajectory.gif when ``animation`` and there are previews,
+    frames/NNNN.png when ``frames``.
+    """
+    from PIL import Image
+    from safetensors.torch import save_file
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    edited = _edited_key(result.images)
+    names = {"source": "source", edited: "edited", "mixed": "mixed"}
+    if edited != "text":
+        names["text"] = "text"
+    paths: dict[str, Path] = {}
+    for key, image in result.images.items():
+        paths[names[key]] = out / f"{names[key]}.png"
+        Image.fromarray(image).save(paths[names[key]])
+    tensors = {f"w_{names[k]}": w.detach().float().contiguous() for k, w in result.latents.items()}
+    paths["latents"] = out / "latents.safetensors"
+    save_file(tensors, str(paths["latents"]))
+    paths["report"] = out / "report.json"
+    paths["report"].write_text(json.dumps(result.report, indent=2, default=str) + "\n")
+    if frames and result.frames:
+        (out / "frames").mkdir(exist_ok=True)
+        for i, frame in enumerate(result.frames):
+            Image.fromarray(frame).save(out / "frames" / f"{i + 1:04d}.png")
+        paths["frames"] = out / "frames"
+    if animation and result.frames:
+        images = [Image.fromarray(f) for f in result.frames]
+        paths["trajectory"] = out / "trajectory.gif"
+        images[0].save(
+            paths["trajectory"], save_all=True, append_images=images[1:], duration=120, loop=0
+        )
+    return paths

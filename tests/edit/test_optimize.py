@@ -1,0 +1,183 @@
+"""The optimisation iterator: falls, stays near the source, streams, stops, repeats."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import pytest
+import torch
+
+from soundedit.edit.optimize import (
+    EditConfig,
+    blend_targets,
+    edit,
+    edit_steps,
+    learning_rate,
+    source_from_mean,
+    source_from_seed,
+)
+from soundedit.errors import ConfigError
+
+
+def run(bundle, target, w_source, **settings):
+    config = EditConfig(**{"steps": 50, "lr": 0.1, "preview_every": 0, **settings})
+    return list(edit_steps(bundle, target, w_source, config=config))
+
+
+def distance(w, w_source):
+    return float((w - w_source).norm())
+
+
+def test_guidance_falls_and_similarity_rises(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    steps = run(tiny_bundle, toy_target, w_source, lambda_reg=0.0)
+    assert len(steps) == 50 and steps[-1].total == 50
+    assert steps[-1].losses["guidance"] < steps[0].losses["guidance"] - 0.05
+    assert steps[-1].similarity > steps[0].similarity + 0.05
+    assert set(steps[0].losses) == {"guidance", "total"}
+
+
+def test_hinge_guidance_also_pulls_towards_the_target(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    steps = run(tiny_bundle, toy_target, w_source, lambda_reg=0.0, guidance="hinge")
+    assert steps[0].losses["guidance"] == pytest.approx(1.0, abs=1e-5)  # source == edit at start
+    assert steps[-1].similarity > steps[0].similarity + 0.05
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_large_lambda_reg_keeps_w_near_the_source(tiny_bundle, toy_target, adaptive):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    free = run(tiny_bundle, toy_target, w_source, lambda_reg=0.0, steps=30)[-1].w
+    held = run(
+        tiny_bundle, toy_target, w_source, lambda_reg=50.0, adaptive_mask=adaptive, steps=30
+    )[-1].w
+    assert distance(held, w_source) < 0.25 * distance(free, w_source)
+    assert "latent" in run(tiny_bundle, toy_target, w_source, lambda_reg=1.0, steps=2)[0].losses
+
+
+def test_layer_mask_sums_to_one_and_moves(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    steps = run(tiny_bundle, toy_target, w_source, lambda_reg=0.5, lr=0.1)
+    n_latent = tiny_bundle.generator.n_latent
+    for step in steps:
+        assert len(step.layer_mask) == n_latent
+        assert sum(step.layer_mask) == pytest.approx(1.0, abs=1e-5)
+    first, last = steps[0].layer_mask, steps[-1].layer_mask
+    assert max(abs(a - b) for a, b in zip(first, last, strict=True)) > 1e-3
+    plain = run(tiny_bundle, toy_target, w_source, lambda_reg=0.5, adaptive_mask=False, steps=2)
+    assert plain[0].layer_mask is None
+
+
+def test_same_seed_gives_bit_identical_results(tiny_bundle, toy_target):
+    def once():
+        w_source = source_from_seed(tiny_bundle.generator, 3, 0.7)
+        steps = run(tiny_bundle, toy_target, w_source, steps=15, preview_every=5)
+        return steps[-1].w, steps[-1].preview, [s.losses for s in steps]
+
+    (w1, p1, l1), (w2, p2, l2) = once(), once()
+    assert torch.equal(w1, w2) and (p1 == p2).all() and l1 == l2
+    other = source_from_seed(tiny_bundle.generator, 4, 0.7)
+    assert not torch.equal(other, source_from_seed(tiny_bundle.generator, 3, 0.7))
+
+
+def test_previews_arrive_exactly_every_n_steps(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    steps = run(tiny_bundle, toy_target, w_source, steps=12, preview_every=5)
+    with_preview = [s.step for s in steps if s.preview is not None]
+    assert with_preview == [5, 10]
+    preview = steps[4].preview
+    assert preview.dtype.name == "uint8" and preview.shape == (16, 16, 3)
+    assert all(s.preview is None for s in run(tiny_bundle, toy_target, w_source, steps=3))
+
+
+def test_stopping_early_releases_everything(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    config = EditConfig(steps=100, preview_every=0)
+    it = edit_steps(tiny_bundle, toy_target, w_source, config=config)
+    taken = [next(it) for _ in range(3)]
+    assert taken[-1].step == 3
+    it.close()
+    assert inspect.getgeneratorstate(it) == inspect.GEN_CLOSED
+    assert it.gi_frame is None  # the frame, and with it the graph and Adam state, is gone
+    for module in (tiny_bundle.generator, tiny_bundle.clip):
+        assert all(p.grad is None for p in module.parameters())
+    assert not taken[-1].w.requires_grad and taken[-1].w.grad_fn is None
+
+
+def test_identity_loss_is_used_only_with_an_identity_model(make_bundle, toy_target):
+    faces = make_bundle(identity=True)
+    w_source = source_from_seed(faces.generator, 0, 0.7)
+    steps = run(faces, toy_target, w_source, lambda_id=1.0, steps=5)
+    assert steps[0].losses["identity"] == pytest.approx(0.0, abs=1e-6)
+    assert steps[-1].losses["identity"] > 0
+    assert "identity" not in run(faces, toy_target, w_source, lambda_id=0.0, steps=2)[0].losses
+
+
+def test_bf16_autocast_runs_and_stays_close_to_fp32(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    fp32 = run(tiny_bundle, toy_target, w_source, steps=20)[-1]
+    bf16 = run(tiny_bundle, toy_target, w_source, steps=20, autocast="bf16")[-1]
+    assert fp32.w.dtype == bf16.w.dtype == torch.float32
+    moved = distance(fp32.w, w_source)
+    assert distance(bf16.w, fp32.w) < 0.5 * moved
+    assert abs(bf16.similarity - fp32.similarity) < 0.1
+
+
+def test_free_generation_from_the_mean_latent(tiny_bundle, toy_target):
+    w_mean = source_from_mean(tiny_bundle.generator)
+    assert w_mean.shape == (1, 6, 16)
+    last = edit(tiny_bundle, toy_target, w_mean, config=EditConfig(steps=30, lambda_reg=0.0))
+    assert last.step == 30 and set(last.losses) == {"guidance", "total"}
+
+
+def test_learning_rate_ramps_up_and_down():
+    lr = [learning_rate(i / 100, 0.1, rampup=0.05, rampdown=0.25) for i in range(100)]
+    assert lr[0] == 0.0 and lr[50] == pytest.approx(0.1)
+    assert lr[2] < lr[4] < lr[50] and lr[99] < 0.001
+
+
+def test_blend_targets_are_unit_and_weighted():
+    a = torch.nn.functional.normalize(torch.randn(1, 8), dim=-1)
+    t = torch.nn.functional.normalize(torch.randn(1, 8), dim=-1)
+    assert torch.allclose(blend_targets(a, t, 1.0), a, atol=1e-6)
+    assert torch.allclose(blend_targets(a, t, 0.0), t, atol=1e-6)
+    assert blend_targets(a, t, 0.3).norm().item() == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="blend"):
+        blend_targets(a, t, 1.5)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"steps": 0}, "steps must be between 1 and"),
+        ({"steps": -5}, "steps must be between 1 and"),
+        ({"steps": 10**7}, "steps must be between 1 and"),
+        ({"steps": 2.5}, "whole number"),
+        ({"lr": math.nan}, "lr must be in"),
+        ({"lr": 0.0}, "lr must be in"),
+        ({"lambda_reg": -1.0}, "lambda_reg"),
+        ({"guidance": "dot"}, "cosine' or 'hinge"),
+        ({"autocast": "fp16"}, "'off' or 'bf16'"),
+        ({"preview_every": -1}, "preview_every"),
+    ],
+)
+def test_bad_settings_are_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        EditConfig(**settings)
+
+
+def test_bad_tensors_are_refused(tiny_bundle, toy_target):
+    G = tiny_bundle.generator
+    good = source_from_seed(G, 0, 0.7)
+    config = EditConfig(steps=2)
+    with pytest.raises(ConfigError, match=r"w_source must have shape \[1, 6, 16\]"):
+        next(edit_steps(tiny_bundle, toy_target, good[:, :3], config=config))
+    bad = good.clone()
+    bad[0, 1, 2] = float("nan")
+    with pytest.raises(ConfigError, match="NaN"):
+        next(edit_steps(tiny_bundle, toy_target, bad, config=config))
+    with pytest.raises(ConfigError, match="target must have shape"):
+        next(edit_steps(tiny_bundle, toy_target[:, :5], good, config=config))
+    with pytest.raises(ConfigError, match="truncation"):
+        source_from_seed(G, 0, 1.5)
