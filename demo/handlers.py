@@ -1,0 +1,326 @@
+"""The plain functions behind every event of the page.
+
+Handlers turn widget values into a :class:`soundedit.edit.pipeline.EditRequest`, run the
+library's pipeline and turn what it yields into widget values. No editing logic lives here.
+Generators yield tuples in the order of ``RUN_OUTPUTS`` / ``API_OUTPUTS`` so that they can be
+tested without a browser: ``dict(zip(RUN_OUTPUTS, view))``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from demo.errors import plain_errors
+from demo.form import build_request, clamp_seed
+from demo.reproduce import command_line, request_settings, write_settings
+from demo.results import (
+    IMAGE_KEYS,
+    copy_inputs,
+    finish_text,
+    interpolation_chain,
+    main_image_key,
+    partial_result,
+    progress_text,
+)
+from demo.session import Sessions
+from demo.worlds import WorldCatalog, describe
+
+STREAM_SECONDS = 0.5  # at most this long between two status updates while editing
+
+RUN_OUTPUTS = (
+    "live",  # gr.Image: the latest preview
+    "status",  # gr.Markdown: step, loss, similarity
+    "out_source",  # gr.Image ×4: the result row
+    "out_sound",
+    "out_text",
+    "out_mixed",
+    "interp",  # gr.Slider: source ↔ sound ↔ text
+    "interp_image",  # gr.Image rendered from the slider
+    "files",  # gr.File: downloads
+    "command",  # gr.Code: the CLI command line
+    "report",  # gr.JSON
+    "state",  # gr.State: latents of the result, for the slider
+)
+WORLD_OUTPUTS = (
+    "world_status",
+    "steps",
+    "lr",
+    "lambda_reg",
+    "lambda_id",
+    "truncation",
+    "preview_every",
+    "mix_layer",
+    "guidance",
+)
+API_OUTPUTS = ("image", "report")
+
+
+def session_id(request: gr.Request | None) -> str:
+    """The browser session (or API client) an event belongs to."""
+    return getattr(request, "session_hash", None) or "local"
+
+
+class Handlers:
+    """Every event handler of the page, bound to one world catalog and one session store."""
+
+    def __init__(self, catalog: WorldCatalog, sessions: Sessions | None = None) -> None:
+        self.catalog = catalog
+        self.sessions = sessions or Sessions()
+
+    # ---- world and source ---------------------------------------------------------------
+
+    def bundle(self, name: str, progress: gr.Progress | None = None):
+        """The loaded bundle, or ValueError telling the visitor why this world cannot edit."""
+        world = self.catalog.world(name)
+        if not world.ready:
+            raise ValueError(describe(world).replace("**", ""))
+        if progress is not None and not self.catalog.is_loaded(name):
+            progress(0.1, desc=f"Loading {world.title} (once per server)…")
+        return self.catalog.get(name)
+
+    @plain_errors
+    def select_world(self, name: str, progress=gr.Progress()):  # noqa: B008 (Gradio idiom)
+        """World picked: its state, and the settings that suit it (WORLD_OUTPUTS order)."""
+        world = self.catalog.world(name)
+        if not world.ready:
+            return (describe(world),) + (gr.skip(),) * (len(WORLD_OUTPUTS) - 1)
+        bundle = self.bundle(name, progress)
+        d = bundle.defaults
+        n_latent = bundle.generator.n_latent
+        return (
+            describe(world, loaded=True),
+            d.steps,
+            d.lr,
+            d.lambda_reg,
+            d.lambda_id,
+            d.truncation,
+            d.preview_every,
+            gr.update(maximum=n_latent, value=bundle.mix_layer),
+            d.guidance,
+        )
+
+    @plain_errors
+    def show_source(self, name: str, source: str, seed, truncation, latent_file):
+        """The image an edit will start from (None for a photo: it is projected at Run)."""
+        from soundedit.edit.latents import load_latent
+        from soundedit.edit.optimize import source_from_seed
+        from soundedit.edit.pipeline import render_latent
+
+        if not self.catalog.world(name).ready or source == "photo":
+            return None
+        bundle = self.bundle(name)
+        G = bundle.generator
+        if source == "latent":
+            if not latent_file:
+                return None
+            w_plus = load_latent(latent_file, n_latent=G.n_latent, style_dim=G.style_dim)
+        else:
+            w_plus = source_from_seed(G, clamp_seed(seed), float(truncation))
+        return render_latent(bundle, w_plus.to(bundle.device))
+
+    # ---- run, stop, slider ----------------------------------------------------------------
+
+    @plain_errors
+    def run(
+        self,
+        sound,
+        sound2,
+        mix,
+        gain_db,
+        world,
+        source,
+        seed,
+        truncation,
+        latent_file,
+        photo,
+        mode,
+        text,
+        mix_layer,
+        blend,
+        steps,
+        lr,
+        lambda_reg,
+        adaptive_mask,
+        lambda_id,
+        guidance,
+        preview_every,
+        request: gr.Request = None,
+    ):
+        """Run: stream previews, then the result row, slider, downloads (RUN_OUTPUTS order)."""
+        edit_request = build_request(
+            sound=sound,
+            sound2=sound2,
+            mix=mix,
+            gain_db=gain_db,
+            mode=mode,
+            text=text,
+            mix_layer=mix_layer,
+            blend=blend,
+            source=source,
+            seed=seed,
+            truncation=truncation,
+            latent_file=latent_file,
+            photo=photo,
+            steps=steps,
+            lr=lr,
+            lambda_reg=lambda_reg,
+            adaptive_mask=adaptive_mask,
+            lambda_id=lambda_id,
+            guidance=guidance,
+            preview_every=preview_every,
+        )
+        skip = gr.skip()
+        bundle = self.bundle(world)
+        clear = (None,) * 4 + (gr.update(value=0, interactive=False), None, None, "", None, None)
+        yield (skip, "Starting…") + clear
+        session = session_id(request)
+        for kind, value, seconds in self._stream(bundle, edit_request, session):
+            if kind == "progress":
+                live = skip if value.step.preview is None else value.step.preview
+                yield (live, progress_text(value, seconds=seconds)) + (skip,) * 10
+            else:
+                result, stopped = value
+                yield self._finish_view(bundle, world, edit_request, result, session, stopped)
+
+    def _stream(self, bundle, edit_request, session: str) -> Iterator[tuple[str, Any, float]]:
+        """("progress", EditProgress, seconds) now and then; last ("result", (result, stopped), s).
+
+        Previews are passed on as they come; plain steps at most every STREAM_SECONDS, so that
+        the page stays responsive without flooding it. Stop is checked between steps.
+        """
+        from soundedit.edit.pipeline import run_edit
+
+        stop = self.sessions.stop_flag(session)
+        stop.clear()
+        start = last_sent = time.perf_counter()
+        last, last_by_phase, frames = None, {}, []
+        progress_iter = run_edit(bundle, edit_request)
+        try:
+            for last in progress_iter:
+                if last.result is not None:
+                    break
+                last_by_phase[last.phase] = last.step
+                if last.step.preview is not None:
+                    frames.append(last.step.preview)
+                now = time.perf_counter()
+                if last.step.preview is not None or now - last_sent > STREAM_SECONDS:
+                    last_sent = now
+                    yield "progress", last, now - start
+                if stop.is_set():
+                    break
+        finally:
+            progress_iter.close()
+        seconds = time.perf_counter() - start
+        if last is None:
+            raise ValueError("The edit stopped before its first step.")
+        if last.result is not None:
+            yield "result", (last.result, False), seconds
+        else:
+            partial = partial_result(bundle, edit_request, last_by_phase, frames, seconds)
+            yield "result", (partial, True), seconds
+
+    def _finish_view(self, bundle, world, edit_request, result, session, stopped) -> tuple:
+        images = result.images
+        files, command, report = self._downloads(world, edit_request, result, session)
+        for note in report.get("notices", []):
+            gr.Warning(note)
+        chain = interpolation_chain(result.latents)
+        main = main_image_key(images)
+        position = chain.index(main) if main in chain else len(chain) - 1
+        state = {
+            "world": world,
+            "chain": chain,
+            "latents": {k: v.detach().cpu() for k, v in result.latents.items()},
+        }
+        slider = gr.update(
+            minimum=0,
+            maximum=max(len(chain) - 1, 1),
+            value=position,
+            interactive=len(chain) > 1,
+            label="Interpolate: " + " ↔ ".join(f"{k} ({i})" for i, k in enumerate(chain)),
+        )
+        return (
+            images[main],
+            finish_text(result.report, stopped=stopped),
+            *(images.get(k) for k in IMAGE_KEYS),
+            slider,
+            images[main],
+            files,
+            command,
+            report,
+            state,
+        )
+
+    def _downloads(self, world, edit_request, result, session) -> tuple[list[str], str, dict]:
+        """Write PNGs, latents, animation, report and settings.json into a fresh folder."""
+        from soundedit.edit.pipeline import write_result
+
+        run_dir = self.sessions.new_run_dir(session)
+        written = write_result(result, run_dir, animation=True)
+        inputs = copy_inputs(edit_request, run_dir)
+        settings = request_settings(edit_request, world=world, files=inputs)
+        command, missing = command_line(settings)
+        settings_path = write_settings(run_dir / "settings.json", settings, command, missing)
+        report = {**result.report, "request": settings, "command": command}
+        files = [str(p) for p in written.values()] + [str(settings_path)]
+        files += [str(run_dir / name) for name in inputs.values()]
+        return files, command, report
+
+    def stop(self, request: gr.Request = None) -> str:
+        """Stop: the running edit of this session ends after its current step."""
+        self.sessions.request_stop(session_id(request))
+        return "Stopping after this step…"
+
+    @plain_errors
+    def interpolate(self, state: dict | None, position: float):
+        """The slider moved: render the latent between two neighbours of the chain."""
+        from soundedit.edit.mixing import interpolate
+        from soundedit.edit.pipeline import render_latent
+
+        if not state or len(state.get("chain", ())) < 2:
+            return gr.skip()
+        chain, latents = state["chain"], state["latents"]
+        position = min(max(float(position), 0.0), len(chain) - 1.0)
+        i = min(int(position), len(chain) - 2)
+        bundle = self.bundle(state["world"])
+        w_plus = interpolate(latents[chain[i]], latents[chain[i + 1]], position - i)
+        return render_latent(bundle, w_plus.to(bundle.device))
+
+    def end_session(self, request: gr.Request = None) -> None:
+        """The page was closed: forget its stop flag, delete its files."""
+        self.sessions.end(session_id(request))
+
+    # ---- the /edit API --------------------------------------------------------------------
+
+    @plain_errors
+    def api_edit(self, sound, world, seed, steps, text, mode, request: gr.Request = None):
+        """API /edit: stream (preview, progress JSON); last (final image, report JSON).
+
+        Everything not given here takes the world's defaults.
+        """
+        edit_request = build_request(
+            sound=sound, mode=mode or "sound", text=text, seed=seed, steps=steps or None
+        )
+        bundle = self.bundle(world or self.catalog.default)
+        session = session_id(request)
+        for kind, value, seconds in self._stream(bundle, edit_request, session):
+            if kind == "progress":
+                step = value.step
+                info = {
+                    "phase": value.phase,
+                    "step": step.step,
+                    "total": step.total,
+                    "loss": step.losses.get("total"),
+                    "similarity": step.similarity,
+                    "seconds": round(seconds, 3),
+                }
+                yield (gr.skip() if step.preview is None else step.preview), info
+            else:
+                result, stopped = value
+                _, _, report = self._downloads(world, edit_request, result, session)
+                report["stopped"] = stopped
+                yield result.images[main_image_key(result.images)], report

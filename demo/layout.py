@@ -1,0 +1,357 @@
+"""The page: layout of the Blocks and the wiring of its events to :mod:`demo.handlers`."""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from demo.form import MAX_SEED, MAX_STEPS
+from demo.form import new_seed as new_seed_fn
+from demo.handlers import RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
+from demo.sound import example_label, example_sounds, preview_sound
+from demo.worlds import WorldCatalog, describe
+
+TITLE = "soundedit — play a sound, watch the picture become it"
+INTRO = """\
+# 🔊 soundedit: edit an image with a sound
+Record or upload a sound (or click an example), pick a world, press **Run** and watch the picture
+change step by step until it *looks like the sound*: rain makes the scene rainy, thunder brings
+lightning, a crackle lights a fire. Louder sounds make stronger edits. Words can be mixed in.
+"""
+GUIDANCE_CHOICES = [
+    ("Sound only", "sound"),
+    ("Text only", "text"),
+    ("Style mixing: sound for coarse layers, text for fine ones", "mix"),
+    ("Blend sound and text embeddings", "blend"),
+]
+SOURCE_CHOICES = [
+    ("Random seed", "seed"),
+    ("Latent file", "latent"),
+    ("Photo (projected)", "photo"),
+]
+ENGINE_QUEUE = "engine"  # one queue for everything that runs the generator heavily
+
+
+def default_concurrency() -> int:
+    """Edits that may run at once: 1 per device unless SOUNDEDIT_CONCURRENCY says otherwise."""
+    return max(1, int(os.environ.get("SOUNDEDIT_CONCURRENCY", "1")))
+
+
+def gpu(fn, *, duration: int = 120):
+    """Wrap GPU work for Hugging Face ZeroGPU when the ``spaces`` package is present."""
+    try:
+        import spaces
+    except ImportError:
+        return fn
+    return spaces.GPU(duration=duration)(fn)
+
+
+def build_demo(
+    catalog: WorldCatalog | None = None, *, handlers: Handlers | None = None
+) -> gr.Blocks:
+    """The Blocks of the app. ``catalog`` lets tests and plug-ins offer their own worlds."""
+    handlers = handlers or Handlers(catalog or WorldCatalog())
+    catalog = handlers.catalog
+    worlds = {w.name: w for w in catalog.worlds()}
+    default = catalog.default if catalog.default in worlds else next(iter(worlds), None)
+    ui = _Components()
+
+    with gr.Blocks(title=TITLE, delete_cache=(1800, 3600)) as demo:
+        gr.Markdown(INTRO, elem_id="intro")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                _sound_panel(ui)
+            with gr.Column(scale=1, min_width=300):
+                _world_panel(ui, catalog, worlds, default)
+            with gr.Column(scale=1, min_width=300):
+                _guidance_panel(ui)
+        _watch_panel(ui)
+        _results_panel(ui)
+        _api_components(ui)
+        _wire(demo, ui, handlers)
+    return demo
+
+
+def _sound_panel(ui: dict) -> None:
+    gr.Markdown("### 1 · Sound")
+    ui["sound"] = gr.Audio(
+        sources=["upload", "microphone"],
+        type="filepath",
+        label="Sound (record or upload)",
+        elem_id="sound",
+    )
+    ui["gain_db"] = gr.Slider(-30, 12, value=0, step=1, label="Volume (dB)", elem_id="gain")
+    with gr.Accordion("Mix in a second sound", open=False):
+        ui["sound2"] = gr.Audio(
+            sources=["upload", "microphone"], type="filepath", label="Second sound"
+        )
+        ui["mix"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
+    ui["heard"] = gr.Audio(
+        label="What the model hears (volume and mix applied)",
+        interactive=False,
+        type="numpy",
+        elem_id="heard",
+    )
+    sounds = example_sounds()
+    if sounds:
+        gr.Examples(
+            examples=[[str(p)] for p in sounds],
+            inputs=[ui["sound"]],
+            example_labels=[example_label(p) for p in sounds],
+            label="Example sounds — click one to use it",
+            examples_per_page=12,
+        )
+
+
+def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | None) -> None:
+    gr.Markdown("### 2 · World and starting image")
+    ui["world"] = gr.Dropdown(
+        choices=[(w.label, w.name) for w in worlds.values()],
+        value=default,
+        label="World",
+        elem_id="world",
+    )
+    status = describe(worlds[default]) if default else "No worlds are installed."
+    ui["world_status"] = gr.Markdown(status, elem_id="world-status")
+    ui["source"] = gr.Radio(SOURCE_CHOICES, value="seed", label="Start from")
+    with gr.Row():
+        ui["seed"] = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+        ui["new_seed"] = gr.Button("🎲 New random", scale=0, min_width=120)
+    ui["truncation"] = gr.Slider(0, 1, value=0.7, step=0.05, label="Truncation (lower = tamer)")
+    ui["latent_file"] = gr.File(
+        label="Latent file (.pt, .npy, .safetensors: W or W+)",
+        file_types=[".pt", ".pth", ".npy", ".safetensors"],
+        type="filepath",
+        visible=False,
+    )
+    ui["photo"] = gr.Image(label="Photo to project", type="filepath", visible=False)
+    ui["source_image"] = gr.Image(
+        label="Starting image", interactive=False, format="png", height=256, elem_id="source-image"
+    )
+
+
+def _guidance_panel(ui: dict) -> None:
+    gr.Markdown("### 3 · Guidance")
+    ui["mode"] = gr.Radio(GUIDANCE_CHOICES, value="sound", label="Guide the edit by")
+    ui["text"] = gr.Textbox(
+        label="Text", placeholder="e.g. heavy rain at night", visible=False, elem_id="text"
+    )
+    ui["mix_layer"] = gr.Slider(
+        0,
+        18,
+        value=9,
+        step=1,
+        visible=False,
+        label="Mixing layer k: sound drives layers below k, text the rest",
+    )
+    ui["blend"] = gr.Slider(
+        0, 1, value=0.5, step=0.05, label="Blend (1 = only sound, 0 = only text)", visible=False
+    )
+    with gr.Accordion("Optimisation settings (defaults suit the world)", open=False):
+        ui["steps"] = gr.Slider(1, MAX_STEPS, value=100, step=1, label="Steps", elem_id="steps")
+        ui["lr"] = gr.Number(value=0.1, minimum=1e-4, maximum=10, label="Learning rate")
+        ui["lambda_reg"] = gr.Number(value=0.008, minimum=0, label="λ_reg (stay near the start)")
+        ui["adaptive_mask"] = gr.Checkbox(value=True, label="Adaptive layer masking")
+        ui["lambda_id"] = gr.Number(value=0.0, minimum=0, label="λ_ID (keep identity; faces)")
+        ui["preview_every"] = gr.Slider(1, 50, value=10, step=1, label="Preview every N steps")
+        ui["guidance"] = gr.Radio(
+            [("Cosine (CVPR 2022)", "cosine"), ("Hinge (Robust, 2023)", "hinge")],
+            value="cosine",
+            label="Guidance loss",
+        )
+    with gr.Row():
+        ui["run"] = gr.Button("▶ Run", variant="primary", elem_id="run")
+        ui["stop"] = gr.Button("■ Stop", variant="stop", elem_id="stop")
+
+
+def _watch_panel(ui: dict) -> None:
+    gr.Markdown("### 4 · Watch")
+    with gr.Row():
+        ui["live"] = gr.Image(
+            label="Live preview", interactive=False, format="png", height=320, elem_id="live"
+        )
+        with gr.Column():
+            ui["status"] = gr.Markdown("Press **Run** to start.", elem_id="status")
+
+
+def _results_panel(ui: dict) -> None:
+    gr.Markdown("### 5 · Results")
+    with gr.Row():
+        for key, label in (
+            ("out_source", "Source"),
+            ("out_sound", "Sound-guided"),
+            ("out_text", "Text-guided"),
+            ("out_mixed", "Mixed (style mixing)"),
+        ):
+            ui[key] = gr.Image(label=label, interactive=False, format="png", height=200)
+    with gr.Row():
+        with gr.Column():
+            ui["interp"] = gr.Slider(
+                0,
+                2,
+                value=1,
+                step=0.05,
+                interactive=False,
+                elem_id="interp",
+                label="Interpolate: source (0) ↔ sound (1) ↔ text (2)",
+            )
+            ui["interp_image"] = gr.Image(
+                label="Interpolated", interactive=False, format="png", height=256
+            )
+        with gr.Column():
+            ui["files"] = gr.File(label="Downloads", file_count="multiple", interactive=False)
+            ui["command"] = gr.Code(
+                label="Reproduce with the command line", language="shell", interactive=False
+            )
+    with gr.Accordion("Report (JSON)", open=False):
+        ui["report"] = gr.JSON(label="Report")
+    ui["state"] = gr.State(None)
+
+
+def _api_components(ui: dict) -> None:
+    """Hidden inputs/outputs of the /edit endpoint (reuses sound, world, seed, text, mode)."""
+    ui["api_steps"] = gr.Number(value=100, precision=0, visible=False, label="steps")
+    ui["api_image"] = gr.Image(visible=False, format="png", label="image")
+    ui["api_report"] = gr.JSON(visible=False, label="report")
+    ui["api_button"] = gr.Button(visible=False)
+
+
+def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
+    def out(names):
+        return [ui[n] for n in names]
+
+    shaping = [ui["sound"], ui["sound2"], ui["mix"], ui["gain_db"]]
+    shaping_events = (ui["sound"].change, ui["sound2"].change, ui["mix"].release)
+    for event in (*shaping_events, ui["gain_db"].release):
+        event(
+            preview_sound,
+            shaping,
+            ui["heard"],
+            trigger_mode="always_last",
+            api_visibility="private",
+            show_progress="minimal",
+        )
+
+    source_inputs = [ui["world"], ui["source"], ui["seed"], ui["truncation"], ui["latent_file"]]
+    show_source = {
+        "fn": h.show_source,
+        "inputs": source_inputs,
+        "outputs": ui["source_image"],
+        "api_visibility": "private",
+        "trigger_mode": "always_last",
+        "show_progress": "minimal",
+    }
+    world_event = {
+        "fn": h.select_world,
+        "inputs": ui["world"],
+        "outputs": out(WORLD_OUTPUTS),
+        "api_visibility": "private",
+    }
+    demo.load(**world_event).then(**show_source)
+    ui["world"].input(**world_event).then(**show_source)
+    ui["new_seed"].click(new_seed_fn, None, ui["seed"], api_visibility="private").then(
+        **show_source
+    )
+    for event in (ui["seed"].submit, ui["truncation"].release, ui["latent_file"].change):
+        event(**show_source)
+    ui["source"].change(
+        _source_visibility,
+        ui["source"],
+        [ui["seed"], ui["new_seed"], ui["truncation"], ui["latent_file"], ui["photo"]],
+        api_visibility="private",
+    ).then(**show_source)
+    ui["mode"].change(
+        _mode_visibility,
+        ui["mode"],
+        [ui["text"], ui["mix_layer"], ui["blend"]],
+        api_visibility="private",
+    )
+
+    run_inputs = [
+        ui[n]
+        for n in (
+            "sound",
+            "sound2",
+            "mix",
+            "gain_db",
+            "world",
+            "source",
+            "seed",
+            "truncation",
+            "latent_file",
+            "photo",
+            "mode",
+            "text",
+            "mix_layer",
+            "blend",
+            "steps",
+            "lr",
+            "lambda_reg",
+            "adaptive_mask",
+            "lambda_id",
+            "guidance",
+            "preview_every",
+        )
+    ]
+    ui["run"].click(
+        gpu(h.run),
+        run_inputs,
+        out(RUN_OUTPUTS),
+        api_visibility="private",
+        concurrency_limit=default_concurrency(),
+        concurrency_id=ENGINE_QUEUE,
+        show_progress="minimal",
+    )
+    ui["stop"].click(h.stop, None, ui["status"], api_name="stop", concurrency_limit=None)
+    ui["interp"].input(
+        h.interpolate,
+        [ui["state"], ui["interp"]],
+        ui["interp_image"],
+        trigger_mode="always_last",
+        api_visibility="private",
+        show_progress="hidden",
+        concurrency_limit=4,
+    )
+    ui["api_button"].click(
+        gpu(h.api_edit),
+        [ui["sound"], ui["world"], ui["seed"], ui["api_steps"], ui["text"], ui["mode"]],
+        [ui["api_image"], ui["api_report"]],
+        api_name="edit",
+        api_description=(
+            "Edit an image with a sound. Inputs: sound file, world name, seed, steps (0 = the "
+            "world's default), text (for text/mix/blend), mode (sound|text|mix|blend). Streams "
+            "(preview image, progress JSON); the last output is (final image, report JSON)."
+        ),
+        concurrency_limit=default_concurrency(),
+        concurrency_id=ENGINE_QUEUE,
+    )
+    demo.unload(h.end_session)
+
+
+class _Components(dict):
+    """name -> component; refuses to reuse a name (two widgets must never share one)."""
+
+    def __setitem__(self, key, value):
+        if key in self:
+            raise KeyError(f"component name {key!r} used twice")
+        super().__setitem__(key, value)
+
+
+def _source_visibility(source: str):
+    seed = source == "seed"
+    return (
+        gr.update(visible=seed),
+        gr.update(visible=seed),
+        gr.update(visible=seed),
+        gr.update(visible=source == "latent"),
+        gr.update(visible=source == "photo"),
+    )
+
+
+def _mode_visibility(mode: str):
+    return (
+        gr.update(visible=mode != "sound"),
+        gr.update(visible=mode == "mix"),
+        gr.update(visible=mode == "blend"),
+    )

@@ -1,0 +1,142 @@
+"""Settings JSON and the exact ``python -m soundedit edit ...`` command that reproduces a result.
+
+The command line is built against the real CLI parser, so it only ever uses flags the CLI has;
+a setting the CLI cannot express is listed instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+# EditRequest field -> the parser dest names that may carry it (first match wins).
+_DEST_ALIASES = {
+    "audio": ("audio",),
+    "audio2": ("audio2",),
+    "source_latent": ("source_latent", "latent", "w_source", "latent_file"),
+    "source_image": ("source_image", "image", "photo", "project"),
+}
+# Written even when equal to the CLI's default, so the command reads on its own.
+_ALWAYS = frozenset({"world", "seed", "steps", "mode"})
+
+
+def request_settings(request: Any, *, world: str, files: dict[str, str]) -> dict[str, Any]:
+    """Every field of an EditRequest as JSON, with in-memory sounds replaced by file names.
+
+    Args:
+        request: the EditRequest that ran.
+        world: the bundle name.
+        files: request field -> the file name it was saved under in the downloads.
+    """
+    settings: dict[str, Any] = {"world": world}
+    for field in dataclasses.fields(request):
+        value = getattr(request, field.name)
+        if field.name in files:
+            value = files[field.name]
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            value = None  # raw audio arrays: saved as files instead
+        settings[field.name] = value
+    return settings
+
+
+def edit_parser() -> argparse.ArgumentParser:
+    """The CLI's ``edit`` sub-parser (the documented flags when the CLI cannot be built)."""
+    try:
+        from soundedit.cli import build_parser
+
+        parser = build_parser()
+    except ImportError:  # a partial install: fall back to the documented interface
+        return _documented_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and "edit" in action.choices:
+            return action.choices["edit"]
+    return _documented_parser()
+
+
+def _documented_parser() -> argparse.ArgumentParser:
+    """The flags of ``soundedit edit`` as the CLI documents them."""
+    parser = argparse.ArgumentParser(prog="soundedit edit")
+    parser.add_argument("--audio")
+    parser.add_argument("--audio2")
+    parser.add_argument("--mix", type=float, default=0.5)
+    parser.add_argument("--gain-db", type=float, default=0.0)
+    parser.add_argument("--text")
+    parser.add_argument("--mode", default="sound")
+    parser.add_argument("--mix-layer", type=int)
+    parser.add_argument("--generator")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int)
+    return parser
+
+
+def command_line(
+    settings: dict[str, Any], *, parser: argparse.ArgumentParser | None = None
+) -> tuple[str, list[str]]:
+    """``python -m soundedit edit ...`` for ``settings`` and the settings it could not express.
+
+    Only non-default values are written; file settings are written relative to the folder the
+    downloads are unpacked in.
+    """
+    parser = parser if parser is not None else edit_parser()
+    actions = {a.dest: a for a in parser._actions if a.option_strings}
+    args = ["python", "-m", "soundedit", "edit"]
+    missing = []
+    for key, value in settings.items():
+        if value is None:
+            continue
+        action = _find_action(actions, key)
+        if action is None:
+            missing.append(key)
+            continue
+        args += _render(action, value, always=key in _ALWAYS)
+    return shlex.join(args), missing
+
+
+def _find_action(actions: dict[str, argparse.Action], key: str) -> argparse.Action | None:
+    if key == "world":
+        for dest in ("generator", "world", "bundle"):
+            if dest in actions:
+                return actions[dest]
+        return None
+    for dest in _DEST_ALIASES.get(key, (key,)):
+        if dest in actions:
+            return actions[dest]
+    return None
+
+
+def _render(action: argparse.Action, value: Any, *, always: bool = False) -> list[str]:
+    """The tokens that make ``action`` parse to ``value`` ([] when that is already the default)."""
+    if isinstance(action, argparse.BooleanOptionalAction):
+        if value == action.default:
+            return []
+        positive = [s for s in action.option_strings if not s.startswith("--no-")][0]
+        return [positive if value else "--no-" + positive[2:]]
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        return [] if value == action.default else [action.option_strings[-1]]
+    if value == action.default and not always:
+        return []
+    return [action.option_strings[-1], _format(value)]
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    return str(value)
+
+
+def write_settings(path: Path, settings: dict[str, Any], command: str, missing: list[str]) -> Path:
+    """settings.json: the settings, the command and what the command cannot express."""
+    record = {
+        "settings": settings,
+        "command": command,
+        "command_note": (
+            "Run from the folder holding the downloaded sound files."
+            + (f" Not expressible on the command line: {', '.join(missing)}." if missing else "")
+        ),
+    }
+    path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+    return path

@@ -1,0 +1,175 @@
+"""The page's handlers, called as plain functions on the tiny world."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from demo.handlers import API_OUTPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
+from demo.session import Sessions
+from demo.worlds import WorldCatalog
+
+TINY = "tiny"  # registered by the tiny_bundle fixture
+
+
+@pytest.fixture
+def handlers(tiny_bundle, tmp_path):
+    return Handlers(WorldCatalog(default=TINY), Sessions(tmp_path / "sessions"))
+
+
+def run_form(**overrides):
+    """The Run handler's inputs, in order, with the tiny world's small settings."""
+    form = dict(
+        sound=None, sound2=None, mix=0.5, gain_db=0.0, world=TINY, source="seed", seed=3,
+        truncation=0.7, latent_file=None, photo=None, mode="text", text="heavy rain",
+        mix_layer=3, blend=0.5, steps=9, lr=0.1, lambda_reg=0.008, adaptive_mask=True,
+        lambda_id=0.0, guidance="cosine", preview_every=3,
+    )  # fmt: skip
+    form.update(overrides)
+    return form
+
+
+def run_views(handlers, session="s1", **overrides):
+    request = SimpleNamespace(session_hash=session)
+    views = list(handlers.run(**run_form(**overrides), request=request))
+    return [dict(zip(RUN_OUTPUTS, v, strict=True)) for v in views]
+
+
+def is_image(x):
+    return isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 3 and x.shape[2] == 3
+
+
+def test_select_world_gives_its_defaults(handlers, tiny_bundle):
+    out = dict(zip(WORLD_OUTPUTS, handlers.select_world(TINY), strict=True))
+    assert "Tiny test world" in out["world_status"] and "ready" in out["world_status"]
+    assert out["steps"] == 12 and out["preview_every"] == 3
+    assert out["mix_layer"]["maximum"] == tiny_bundle.generator.n_latent
+
+
+def test_a_world_without_weights_says_so_and_refuses_to_run(handlers):
+    out = handlers.select_world("soundscapes")
+    status = out[0]
+    if "weights missing" not in status:
+        pytest.skip("the SoundScapes weights are present")
+    assert "python -m soundedit soundscapes train" in status and "weights/soundscapes/" in status
+    with pytest.raises(gr.Error, match="weights missing"):
+        list(handlers.run(**run_form(world="soundscapes")))
+
+
+def test_source_preview_is_the_seeded_image(handlers):
+    a = handlers.show_source(TINY, "seed", 3, 0.7, None)
+    b = handlers.show_source(TINY, "seed", 3, 0.7, None)
+    c = handlers.show_source(TINY, "seed", 4, 0.7, None)
+    assert is_image(a) and np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_text_run_streams_previews_then_results_and_downloads(handlers):
+    views = run_views(handlers)
+    assert views[0]["status"] == "Starting…"
+    previews = [v["live"] for v in views[1:-1] if is_image(v["live"])]
+    assert len(previews) == 2  # steps 3 and 6 of 9; the 9th arrives with the result
+    assert all("step" in v["status"] and "similarity" in v["status"] for v in views[1:-1])
+    final = views[-1]
+    assert final["status"].startswith("**Done**")
+    assert is_image(final["out_source"]) and is_image(final["out_text"])
+    assert final["out_sound"] is None and final["out_mixed"] is None
+    names = {Path(p).name for p in final["files"]}
+    assert {"source.png", "edited.png", "latents.safetensors", "report.json",
+            "settings.json", "trajectory.gif"} <= names  # fmt: skip
+    settings = json.loads(next(Path(p) for p in final["files"] if p.endswith("settings.json"))
+                          .read_text())  # fmt: skip
+    assert settings["command"].startswith("python -m soundedit edit")
+    assert "--seed 3" in settings["command"] and "--steps 9" in settings["command"]
+    assert final["report"]["command"] == settings["command"]
+    assert final["state"]["chain"] == ["source", "text"]
+
+
+def test_the_same_settings_give_the_same_image(handlers):
+    a = run_views(handlers, session="a")[-1]["out_text"]
+    b = run_views(handlers, session="b")[-1]["out_text"]
+    assert np.array_equal(a, b)
+
+
+def test_interpolation_slider_renders_between_the_ends(handlers):
+    final = run_views(handlers)[-1]
+    state = final["state"]
+    start = handlers.interpolate(state, 0.0)
+    end = handlers.interpolate(state, 1.0)
+    middle = handlers.interpolate(state, 0.5)
+    assert np.array_equal(start, final["out_source"]) and np.array_equal(end, final["out_text"])
+    assert is_image(middle)
+    assert isinstance(handlers.interpolate(None, 0.5), dict)  # no result yet: nothing changes
+
+
+def test_stop_ends_the_run_between_steps_and_keeps_the_last_image(handlers):
+    request = SimpleNamespace(session_hash="stopper")
+    run = handlers.run(**run_form(steps=300, preview_every=2), request=request)
+    views = []
+    for view in run:
+        views.append(dict(zip(RUN_OUTPUTS, view, strict=True)))
+        if len(views) == 2:
+            assert handlers.stop(request).startswith("Stopping")
+    final = views[-1]
+    assert final["status"].startswith("**Stopped**")
+    assert final["report"]["stopped"] is True and final["report"]["steps"] < 300
+    assert is_image(final["out_text"]) and is_image(final["out_source"])
+    assert len(views) < 10
+    # The next run of the same session is not stopped by the old request.
+    assert run_views(handlers, session="stopper")[-1]["status"].startswith("**Done**")
+
+
+def test_errors_reach_the_page_as_plain_messages(handlers):
+    with pytest.raises(gr.Error, match="Give a sound first"):
+        list(handlers.run(**run_form(mode="sound")))
+    with pytest.raises(gr.Error, match="Unknown world 'mars'"):
+        list(handlers.run(**run_form(world="mars")))
+    with pytest.raises(gr.Error, match="latent"):
+        list(handlers.run(**run_form(source="latent", latent_file="/nonexistent/w.npy")))
+
+
+def test_a_latent_file_can_be_the_source(handlers, tiny_bundle, tmp_path):
+    G = tiny_bundle.generator
+    path = tmp_path / "w.npy"
+    np.save(path, np.zeros((G.n_latent, G.style_dim), np.float32))
+    assert is_image(handlers.show_source(TINY, "latent", 0, 0.7, str(path)))
+    final = run_views(handlers, source="latent", latent_file=str(path))[-1]
+    assert final["report"]["source"]["kind"] == "latent"
+    assert "source_latent.npy" in {Path(p).name for p in final["files"]}
+
+
+def test_sound_run_with_gain_and_a_second_sound(handlers, audio_stack, sound_files):
+    final = run_views(handlers, sound=sound_files[0], sound2=sound_files[1], mix=0.3,
+                      gain_db=-6, mode="sound")[-1]  # fmt: skip
+    assert is_image(final["out_sound"]) and final["state"]["chain"] == ["source", "sound"]
+    names = {Path(p).name for p in final["files"]}
+    assert {"sound.wav", "sound2.wav"} <= names
+    assert "--gain-db -6" in final["command"]
+
+
+def test_mix_mode_fills_the_whole_result_row(handlers, audio_stack, sound_file):
+    final = run_views(handlers, sound=sound_file, mode="mix", mix_layer=2)[-1]
+    for key in ("out_source", "out_sound", "out_text", "out_mixed"):
+        assert is_image(final[key]), key
+    assert final["state"]["chain"] == ["source", "sound", "text"]
+    assert is_image(handlers.interpolate(final["state"], 1.5))
+
+
+def test_api_edit_streams_progress_then_image_and_report(handlers):
+    views = [dict(zip(API_OUTPUTS, v, strict=True))
+             for v in handlers.api_edit(None, TINY, 3, 6, "heavy rain", "text")]  # fmt: skip
+    assert all(v["report"]["step"] <= 6 for v in views[:-1])
+    final = views[-1]
+    assert is_image(final["image"]) and final["report"]["steps"] == 6
+    assert final["report"]["stopped"] is False and "command" in final["report"]
+
+
+def test_closing_the_page_deletes_its_files(handlers):
+    files = run_views(handlers, session="closing")[-1]["files"]
+    assert all(Path(p).exists() for p in files)
+    handlers.end_session(SimpleNamespace(session_hash="closing"))
+    assert not any(Path(p).exists() for p in files)
