@@ -119,3 +119,135 @@ def toy_target() -> torch.Tensor:
 def make_bundle():
     """The factory behind ``tiny_bundle``, for variants (identity model, probe, name)."""
     return make_tiny_bundle
+
+
+# ---- sound: the real audio modules when installed, otherwise stand-ins with their interface ----
+
+
+class ToyAudioEncoder(nn.Module):
+    """Band levels of a sound -> unit embedding [1, D] (level-aware, like the real front end)."""
+
+    def __init__(self, embed_dim: int = EMBED_DIM):
+        super().__init__()
+        self.head = nn.Linear(9, embed_dim)
+
+    def embed_samples(self, samples: torch.Tensor) -> torch.Tensor:
+        spectrum = torch.fft.rfft(samples[:4096].float(), n=4096).abs()
+        bands = torch.stack([b.pow(2).mean() for b in spectrum.chunk(8)])
+        level = samples.float().pow(2).mean().clamp_min(1e-10).log10()
+        x = torch.cat([(bands + 1e-10).log10(), level.reshape(1)]).unsqueeze(0)
+        return F.normalize(self.head(x), dim=-1)
+
+
+def _install_fake_audio(monkeypatch) -> None:
+    import sys
+    import types
+    from dataclasses import dataclass, replace
+
+    import numpy as np
+    import soundfile
+
+    @dataclass(frozen=True)
+    class Sound:
+        samples: np.ndarray
+        rate: int
+        source_seconds: float
+        truncated: bool
+        silent: bool
+
+        @property
+        def seconds(self):
+            return len(self.samples) / self.rate
+
+    def load_sound(source, *, rate=None, limits=None):
+        if isinstance(source, Sound):
+            return source
+        if isinstance(source, tuple):
+            r, data = source
+            data = np.asarray(data, dtype=np.float32)
+        else:
+            data, r = soundfile.read(str(source), dtype="float32", always_2d=True)
+            data = data.mean(axis=1)
+        full = len(data) / r
+        data = data[: int(30 * r)]
+        return Sound(data, r, full, full > 30, bool(np.abs(data).max() < 1e-6))
+
+    def apply_gain(sound, db):
+        return replace(sound, samples=np.clip(sound.samples * 10 ** (db / 20), -1, 1))
+
+    def mix(a, b, ratio):
+        n = len(a.samples)
+        other = np.resize(b.samples, n)
+        return replace(a, samples=(1 - ratio) * a.samples + ratio * other)
+
+    def embed_sound(encoder, sound):
+        return encoder.embed_samples(torch.from_numpy(np.asarray(sound.samples)))
+
+    modules = {
+        "soundedit.audio.io": types.SimpleNamespace(load_sound=load_sound, Sound=Sound),
+        "soundedit.audio.shape": types.SimpleNamespace(apply_gain=apply_gain, mix=mix),
+        "soundedit.encoders.audio": types.SimpleNamespace(embed_sound=embed_sound),
+    }
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def _real_audio_encoder():
+    try:
+        from soundedit.audio.io import load_sound  # noqa: F401
+        from soundedit.audio.shape import apply_gain, mix  # noqa: F401
+        from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig, embed_sound  # noqa: F401
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    config = AudioEncoderConfig(
+        backbone="small_cnn",
+        stem="timm1",
+        embed_dim=EMBED_DIM,
+        front_end="soundscapes",
+        widths=(8, 16),
+    )
+    return AudioEncoder(config).eval()
+
+
+@pytest.fixture
+def sound_bundle(monkeypatch, make_bundle) -> Bundle:
+    """The tiny bundle with an audio encoder (real small_cnn when available)."""
+    bundle = make_bundle()
+    encoder = _real_audio_encoder()
+    if encoder is None:
+        _install_fake_audio(monkeypatch)
+        torch.manual_seed(0)
+        encoder = ToyAudioEncoder().eval()
+    bundle.audio_encoder = encoder
+    return bundle
+
+
+def write_tone(
+    path,
+    *,
+    seconds: float = 1.0,
+    freq: float = 440.0,
+    rate: int = 16000,
+    amplitude: float = 0.3,
+    noise: float = 0.0,
+):
+    """A seeded test sound (tone plus optional noise) written as 16-bit WAV."""
+    import numpy as np
+    import soundfile
+
+    t = np.arange(int(seconds * rate)) / rate
+    rng = np.random.default_rng(0)
+    x = amplitude * np.sin(2 * np.pi * freq * t) + noise * rng.standard_normal(len(t))
+    soundfile.write(str(path), x.astype(np.float32), rate, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture
+def tone(tmp_path):
+    return write_tone(tmp_path / "tone.wav")
+
+
+@pytest.fixture
+def rain(tmp_path):
+    return write_tone(tmp_path / "rain.wav", amplitude=0.05, noise=0.3, freq=3000.0)

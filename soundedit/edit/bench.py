@@ -1,0 +1,188 @@
+"""``soundedit bench``: what one edit step costs, per generator configuration.
+
+Random weights throughout (timing does not depend on them). For each configuration and
+precision (fp32, bf16 autocast) and each CLIP input path, one row: milliseconds per optimisation
+step (generator forward + backward + CLIP ViT-B/32 + Adam, through :func:`edit_steps`), preview
+decode milliseconds and peak memory. The CLIP input paths are the authors' (the [-1, 1] image
+upsampled x7, nearest, then average-pooled by size/32 to 224, no CLIP normalisation) and ours
+(one antialiased bilinear resize to 224 plus CLIP's mean/std). Separate rows time the two resize
+paths alone (forward + backward).
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from soundedit.bundle import Bundle, EditDefaults
+from soundedit.edit.optimize import EditConfig, edit_steps, source_from_seed
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+CONFIGS = ("256", "1024", "soundscapes")
+
+
+def authors_resize(images: torch.Tensor) -> torch.Tensor:
+    """The official loss's input: x7 nearest upsampling, then average pooling by size/32."""
+    size = images.shape[-1]
+    x = F.interpolate(images, scale_factor=7, mode="nearest")
+    return F.avg_pool2d(x, kernel_size=size // 32)  # [B, 3, 224, 224]
+
+
+def our_resize(images: torch.Tensor, size: int = 224) -> torch.Tensor:
+    """One antialiased bilinear resize straight to CLIP's input size."""
+    return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+
+
+class BenchClip(nn.Module):
+    """A randomly initialised CLIP ViT-B/32 image tower with either input path."""
+
+    def __init__(self, *, resize: str = "ours"):
+        super().__init__()
+        import open_clip
+
+        logging.getLogger().setLevel(logging.ERROR)  # "no pretrained weights" is intended here
+        self.model = open_clip.create_model("ViT-B-32-quickgelu", pretrained=None).eval()
+        self.embed_dim = self.model.text_projection.shape[1]
+        self.resize = resize
+        self.register_buffer("mean", torch.tensor(CLIP_MEAN).reshape(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(CLIP_STD).reshape(1, 3, 1, 1))
+
+    def embed_image(self, images: torch.Tensor) -> torch.Tensor:
+        if self.resize == "authors":
+            x = authors_resize(images)
+        else:
+            x = (our_resize(images) + 1) / 2
+            x = (x - self.mean) / self.std
+        return F.normalize(self.model.encode_image(x), dim=-1)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def time_edit_step(bundle: Bundle, *, steps: int, autocast: str) -> dict[str, float]:
+    """Mean ms per step over ``steps`` steps after one warm-up step, and the preview decode ms."""
+    G, device = bundle.generator, bundle.device
+    w_source = source_from_seed(G, 0, 0.7)
+    target = F.normalize(torch.randn(1, bundle.clip.embed_dim), dim=-1).to(device)
+    config = EditConfig(steps=steps + 1, preview_every=0, autocast=autocast, lambda_reg=0.008)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    times = []
+    start = time.perf_counter()
+    for _ in edit_steps(bundle, target, w_source, config=config):
+        _sync(device)
+        now = time.perf_counter()
+        times.append(now - start)
+        start = now
+    with torch.no_grad(), torch.autocast(device.type, torch.bfloat16, enabled=autocast == "bf16"):
+        G.synthesis(w_source.to(device))  # warm-up
+        _sync(device)
+        start = time.perf_counter()
+        G.synthesis(w_source.to(device))
+        _sync(device)
+        preview = time.perf_counter() - start
+    measured = times[1:]
+    return {
+        "ms_per_step": 1000 * sum(measured) / len(measured),
+        "first_step_ms": 1000 * times[0],
+        "preview_ms": 1000 * preview,
+        "peak_memory_mb": _peak_memory_mb(device),
+    }
+
+
+def time_resize(resolution: int, *, device: torch.device, repeats: int = 5) -> Iterator[dict]:
+    """Forward + backward ms of the two CLIP input paths for one image of ``resolution``."""
+    for name, fn in (("authors", authors_resize), ("ours", our_resize)):
+        image = torch.randn(1, 3, resolution, resolution, device=device, requires_grad=True)
+        fn(image).sum().backward()  # warm-up
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn(image).square().sum().backward()
+        _sync(device)
+        ms = 1000 * (time.perf_counter() - start) / repeats
+        yield {"resize": name, "resolution": resolution, "ms_forward_backward": round(ms, 2)}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _config_f(resolution: int, device: torch.device):
+    from soundedit.gan.stylegan2 import Generator, GeneratorConfig
+
+    torch.manual_seed(0)
+    return Generator(GeneratorConfig(resolution=resolution)).to(device).eval()
+
+
+def run_bench(
+    *, device: str, configs: tuple[str, ...] = CONFIGS, steps: int = 3, skip_slow: bool = True
+) -> Iterator[dict]:
+    """Yield one JSON-ready row per measurement (see the module docstring).
+
+    With ``skip_slow`` a 1024 px configuration on the CPU yields a "skipped" row instead.
+    """
+    dev = torch.device(device)
+    base = {"device": str(dev), "threads": torch.get_num_threads(), "steps": steps}
+    for name in configs:
+        if name == "soundscapes":
+            yield from _bench_soundscapes(dev, base, steps)
+            continue
+        resolution = int(name)
+        if resolution >= 1024 and dev.type == "cpu" and skip_slow:
+            yield {**base, "config": f"{name}-config-f", "skipped": _SKIP_1024}
+            continue
+        generator = _config_f(resolution, dev)
+        for resize in ("ours", "authors"):
+            clip = BenchClip(resize=resize).to(dev)
+            bundle = Bundle(f"{name}-config-f", generator, clip, None, None, EditDefaults())
+            for autocast in ("off", "bf16"):
+                row = time_edit_step(bundle, steps=steps, autocast=autocast)
+                yield {
+                    **base,
+                    "config": f"{name}-config-f",
+                    "resolution": resolution,
+                    "n_latent": generator.n_latent,
+                    "precision": "fp32" if autocast == "off" else "bf16-autocast",
+                    "clip_input": resize,
+                    **{k: round(v, 1) for k, v in row.items()},
+                }
+        yield from time_resize(resolution, device=dev)
+        del generator
+
+
+_SKIP_1024 = (
+    "skipped on CPU (minutes per step on a small CPU); run with --configs 1024 to measure it"
+)
+
+
+def _bench_soundscapes(dev, base, steps) -> Iterator[dict]:
+    from soundedit.bundle import list_bundles, load_bundle
+
+    info = next(i for i in list_bundles() if i.name == "soundscapes")
+    if info.status != "ready":
+        yield {**base, "config": "soundscapes", "skipped": info.message}
+        return
+    bundle = load_bundle("soundscapes", device=dev)
+    for autocast in ("off", "bf16"):
+        row = time_edit_step(bundle, steps=steps, autocast=autocast)
+        yield {
+            **base,
+            "config": "soundscapes",
+            "resolution": bundle.generator.resolution,
+            "n_latent": bundle.generator.n_latent,
+            "precision": "fp32" if autocast == "off" else "bf16-autocast",
+            "clip_input": "bundle's own tiny CLIP",
+            **{k: round(v, 1) for k, v in row.items()},
+        }

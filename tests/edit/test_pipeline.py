@@ -1,0 +1,179 @@
+"""run_edit / write_result: every mode, the report, the files, and the refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from soundedit.edit.mixing import style_mix
+from soundedit.edit.pipeline import EditRequest, run_edit, write_result
+from soundedit.errors import ConfigError
+
+
+def finish(bundle, **settings):
+    request = EditRequest(**{"steps": 10, "preview_every": 5, **settings})
+    items = list(run_edit(bundle, request))
+    assert all(item.result is None for item in items[:-1]) and items[-1].result is not None
+    return items, items[-1].result
+
+
+def test_sound_mode_streams_steps_and_reports(sound_bundle, tone):
+    items, result = finish(sound_bundle, audio=tone, lambda_reg=0.0, steps=20)
+    assert [i.step.step for i in items] == list(range(1, 21))
+    assert {i.phase for i in items} == {"sound"}
+    assert set(result.images) == set(result.latents) == {"source", "sound"}
+    assert result.images["sound"].shape == (16, 16, 3) and result.latents["sound"].shape == (
+        1,
+        6,
+        16,
+    )
+    report = json.loads(json.dumps(result.report))
+    for key in (
+        "bundle",
+        "generator",
+        "steps",
+        "seconds",
+        "seconds_per_step",
+        "similarity_before",
+        "similarity_after",
+        "losses",
+        "seed",
+        "notices",
+        "settings",
+    ):
+        assert key in report
+    assert report["similarity_after"] > report["similarity_before"]
+    assert report["steps"] == 20 and "probe_source" not in report
+    assert len(result.frames) == 4  # steps 5, 10, 15, 20
+
+
+def test_text_mode_uses_the_words(sound_bundle):
+    items, result = finish(sound_bundle, mode="text", text="heavy rain")
+    assert {i.phase for i in items} == {"text"} and set(result.images) == {"source", "text"}
+
+
+def test_mix_mode_runs_sound_then_text_and_mixes(sound_bundle, tone):
+    items, result = finish(sound_bundle, audio=tone, mode="mix", text="fire", mix_layer=2)
+    assert [i.phase for i in items] == ["sound"] * 10 + ["text"] * 10
+    assert set(result.images) == {"source", "sound", "text", "mixed"}
+    expected = style_mix(result.latents["sound"], result.latents["text"], 2)
+    assert torch.equal(result.latents["mixed"], expected)
+    assert set(result.report["phases"]) == {"sound", "text"}
+
+
+def test_blend_of_one_is_the_sound_run(sound_bundle, tone):
+    _, sound = finish(sound_bundle, audio=tone)
+    _, blend = finish(sound_bundle, audio=tone, mode="blend", text="snow", blend=1.0)
+    assert torch.allclose(blend.latents["sound"], sound.latents["sound"], atol=1e-6)
+    _, half = finish(sound_bundle, audio=tone, mode="blend", text="snow", blend=0.5)
+    assert not torch.allclose(half.latents["sound"], sound.latents["sound"])
+
+
+def test_same_request_same_result_and_gain_or_second_sound_change_it(sound_bundle, tone, rain):
+    _, a = finish(sound_bundle, audio=tone)
+    _, b = finish(sound_bundle, audio=tone)
+    assert torch.equal(a.latents["sound"], b.latents["sound"])
+    _, quiet = finish(sound_bundle, audio=tone, gain_db=-20.0)
+    _, mixed = finish(sound_bundle, audio=tone, audio2=rain, mix=0.7)
+    assert not torch.equal(quiet.latents["sound"], a.latents["sound"])
+    assert not torch.equal(mixed.latents["sound"], a.latents["sound"])
+    assert mixed.report["settings"]["mix"] == 0.7
+
+
+def test_gradio_style_audio_tuple_is_accepted(sound_bundle):
+    rate = 16000
+    samples = (0.2 * np.sin(np.linspace(0, 2000, rate)) * 32767).astype(np.int16)
+    _, result = finish(sound_bundle, audio=(rate, samples), steps=3)
+    assert "sound" in result.images
+
+
+def test_stopping_early(sound_bundle, tone):
+    stream = run_edit(sound_bundle, EditRequest(audio=tone, steps=50))
+    first = [next(stream) for _ in range(3)]
+    stream.close()
+    assert [p.step.step for p in first] == [1, 2, 3] and all(p.result is None for p in first)
+
+
+def test_a_probe_measures_source_and_edit(sound_bundle, tone):
+    class Probe:
+        param_names = ("brightness",)
+
+        def describe(self, images):
+            return [{"brightness": float(im.mean())} for im in images]
+
+    sound_bundle.probe = Probe()
+    _, result = finish(sound_bundle, audio=tone)
+    assert set(result.report["probe_source"]) == {"brightness"}
+    assert result.report["probe_edited"] != result.report["probe_source"]
+
+
+def test_write_result_writes_every_file(sound_bundle, tone, tmp_path):
+    _, result = finish(sound_bundle, audio=tone, mode="mix", text="fire")
+    paths = write_result(result, tmp_path / "out", frames=True)
+    for name in ("source", "edited", "text", "mixed"):
+        assert Image.open(paths[name]).size == (16, 16)
+    latents = load_file(str(paths["latents"]))
+    assert set(latents) == {"w_source", "w_edited", "w_text", "w_mixed"}
+    assert torch.equal(latents["w_edited"], result.latents["sound"])
+    assert json.loads(paths["report"].read_text())["mode"] == "mix"
+    gif = Image.open(paths["trajectory"])
+    assert gif.n_frames == len(result.frames) == 4
+    assert len(list(paths["frames"].glob("*.png"))) == 4
+    text_only = finish(sound_bundle, mode="text", text="fire")[1]
+    paths = write_result(text_only, tmp_path / "text", animation=False)
+    assert set(load_file(str(paths["latents"]))) == {"w_source", "w_edited"}
+    assert "trajectory" not in paths
+
+
+def test_source_latent_file_is_used(sound_bundle, tone, tmp_path):
+    w = torch.randn(1, 6, 16)
+    torch.save(w, tmp_path / "w.pt")
+    _, result = finish(sound_bundle, audio=tone, source_latent=str(tmp_path / "w.pt"), steps=2)
+    assert torch.equal(result.latents["source"], w)
+    assert result.report["source"]["kind"] == "latent"
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"mode": "sound"}, "needs a sound"),
+        ({"mode": "text"}, "needs words"),
+        ({"mode": "mix", "text": "rain"}, "needs a sound"),
+        ({"mode": "paint"}, "mode must be one of sound, text, mix, blend"),
+        ({"mode": "text", "text": "x", "steps": 0}, "steps must be between"),
+        ({"mode": "text", "text": "x", "steps": 100000}, "steps must be between"),
+        (
+            {"mode": "mix", "text": "x", "audio": "TONE", "mix_layer": 9},
+            r"mix layer must be in \[0, 6\]",
+        ),
+        ({"audio": "TONE", "audio2": "TONE", "mix": 2.0}, r"mix ratio must be in \[0, 1\]"),
+        ({"audio": "TONE", "mode": "blend", "text": "x", "blend": -1.0}, "blend must be"),
+        ({"mode": "text", "text": "x", "truncation": 3.0}, "truncation"),
+    ],
+)
+def test_bad_requests_are_refused_before_any_step(sound_bundle, tone, settings, message):
+    settings = {k: (tone if v == "TONE" else v) for k, v in settings.items()}
+    with pytest.raises(ConfigError, match=message):
+        run_edit(sound_bundle, EditRequest(**settings))
+
+
+def test_bad_sources_are_refused(sound_bundle, tmp_path):
+    torch.save(torch.randn(1, 14, 512), tmp_path / "big.pt")
+    nan = torch.zeros(16)
+    nan[0] = float("nan")
+    np.save(tmp_path / "nan.npy", nan.numpy())
+    (tmp_path / "photo.jpg").write_text("not a picture")
+    text = {"mode": "text", "text": "x"}
+    with pytest.raises(ConfigError, match="does not fit"):
+        run_edit(sound_bundle, EditRequest(**text, source_latent=str(tmp_path / "big.pt")))
+    with pytest.raises(ConfigError, match="NaN"):
+        run_edit(sound_bundle, EditRequest(**text, source_latent=str(tmp_path / "nan.npy")))
+    with pytest.raises(ConfigError, match="not an image"):
+        run_edit(sound_bundle, EditRequest(**text, source_image=str(tmp_path / "photo.jpg")))
+    with pytest.raises(ConfigError, match="not both"):
+        run_edit(sound_bundle, EditRequest(**text, source_image="a.png", source_latent="w.pt"))
