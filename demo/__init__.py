@@ -11,7 +11,8 @@ from demo.worlds import WorldCatalog
 
 __all__ = ["WorldCatalog", "build_demo", "default_concurrency", "launch_options", "queue_options"]
 
-CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "app.css"
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+CSS_PATH = ASSETS_DIR / "app.css"
 MAX_FILE_SIZE = "20mb"  # uploads (sounds, photos, latents); sounds are also cut to 30 s
 MAX_QUEUE = 16  # waiting edits beyond this are refused with "queue full"
 
@@ -27,5 +28,6 @@ def launch_options() -> dict:
         "theme": gr.themes.Soft(primary_hue="indigo", secondary_hue="amber"),
         "css_paths": [CSS_PATH] if CSS_PATH.is_file() else None,
         "max_file_size": MAX_FILE_SIZE,
+        "allowed_paths": [str(ASSETS_DIR)],  # example sounds, wherever the app is started from
         "show_error": True,
     }

@@ -16,7 +16,7 @@ import gradio as gr
 
 from demo.errors import plain_errors
 from demo.form import build_request, clamp_seed
-from demo.reproduce import command_line, request_settings, write_settings
+from demo.reproduce import command_line, request_defaults, request_settings, write_settings
 from demo.results import (
     IMAGE_KEYS,
     copy_inputs,
@@ -225,7 +225,7 @@ class Handlers:
 
     def _finish_view(self, bundle, world, edit_request, result, session, stopped) -> tuple:
         images = result.images
-        files, command, report = self._downloads(world, edit_request, result, session)
+        files, command, report = self._downloads(bundle, world, edit_request, result, session)
         for note in report.get("notices", []):
             gr.Warning(note)
         chain = interpolation_chain(result.latents)
@@ -255,7 +255,7 @@ class Handlers:
             state,
         )
 
-    def _downloads(self, world, edit_request, result, session) -> tuple[list[str], str, dict]:
+    def _downloads(self, bundle, world, edit_request, result, session):
         """Write PNGs, latents, animation, report and settings.json into a fresh folder."""
         from soundedit.edit.pipeline import write_result
 
@@ -263,7 +263,7 @@ class Handlers:
         written = write_result(result, run_dir, animation=True)
         inputs = copy_inputs(edit_request, run_dir)
         settings = request_settings(edit_request, world=world, files=inputs)
-        command, missing = command_line(settings)
+        command, missing = command_line(settings, defaults=request_defaults(bundle))
         settings_path = write_settings(run_dir / "settings.json", settings, command, missing)
         report = {**result.report, "request": settings, "command": command}
         files = [str(p) for p in written.values()] + [str(settings_path)]
@@ -321,6 +321,6 @@ class Handlers:
                 yield (gr.skip() if step.preview is None else step.preview), info
             else:
                 result, stopped = value
-                _, _, report = self._downloads(world, edit_request, result, session)
+                _, _, report = self._downloads(bundle, world, edit_request, result, session)
                 report["stopped"] = stopped
                 yield result.images[main_image_key(result.images)], report

@@ -14,7 +14,7 @@ from demo.worlds import WorldCatalog, describe
 
 TITLE = "soundedit — play a sound, watch the picture become it"
 INTRO = """\
-# 🔊 soundedit: edit an image with a sound
+# soundedit: edit an image with a sound
 Record or upload a sound (or click an example), pick a world, press **Run** and watch the picture
 change step by step until it *looks like the sound*: rain makes the scene rainy, thunder brings
 lightning, a crackle lights a fire. Louder sounds make stronger edits. Words can be mixed in.
@@ -117,7 +117,7 @@ def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | N
     ui["source"] = gr.Radio(SOURCE_CHOICES, value="seed", label="Start from")
     with gr.Row():
         ui["seed"] = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
-        ui["new_seed"] = gr.Button("🎲 New random", scale=0, min_width=120)
+        ui["new_seed"] = gr.Button("New random", scale=0, min_width=120)
     ui["truncation"] = gr.Slider(0, 1, value=0.7, step=0.05, label="Truncation (lower = tamer)")
     ui["latent_file"] = gr.File(
         label="Latent file (.pt, .npy, .safetensors: W or W+)",
@@ -127,7 +127,12 @@ def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | N
     )
     ui["photo"] = gr.Image(label="Photo to project", type="filepath", visible=False)
     ui["source_image"] = gr.Image(
-        label="Starting image", interactive=False, format="png", height=256, elem_id="source-image"
+        label="Starting image",
+        interactive=False,
+        format="png",
+        height=256,
+        elem_id="source-image",
+        elem_classes="canvas",
     )
 
 
@@ -154,7 +159,9 @@ def _guidance_panel(ui: dict) -> None:
         ui["lambda_reg"] = gr.Number(value=0.008, minimum=0, label="λ_reg (stay near the start)")
         ui["adaptive_mask"] = gr.Checkbox(value=True, label="Adaptive layer masking")
         ui["lambda_id"] = gr.Number(value=0.0, minimum=0, label="λ_ID (keep identity; faces)")
-        ui["preview_every"] = gr.Slider(1, 50, value=10, step=1, label="Preview every N steps")
+        ui["preview_every"] = gr.Slider(
+            1, 50, value=10, step=1, label="Preview every N steps", elem_id="preview-every"
+        )
         ui["guidance"] = gr.Radio(
             [("Cosine (CVPR 2022)", "cosine"), ("Hinge (Robust, 2023)", "hinge")],
             value="cosine",
@@ -169,7 +176,12 @@ def _watch_panel(ui: dict) -> None:
     gr.Markdown("### 4 · Watch")
     with gr.Row():
         ui["live"] = gr.Image(
-            label="Live preview", interactive=False, format="png", height=320, elem_id="live"
+            label="Live preview",
+            interactive=False,
+            format="png",
+            height=320,
+            elem_id="live",
+            elem_classes="canvas",
         )
         with gr.Column():
             ui["status"] = gr.Markdown("Press **Run** to start.", elem_id="status")
@@ -184,7 +196,9 @@ def _results_panel(ui: dict) -> None:
             ("out_text", "Text-guided"),
             ("out_mixed", "Mixed (style mixing)"),
         ):
-            ui[key] = gr.Image(label=label, interactive=False, format="png", height=200)
+            ui[key] = gr.Image(
+                label=label, interactive=False, format="png", height=200, elem_classes="canvas"
+            )
     with gr.Row():
         with gr.Column():
             ui["interp"] = gr.Slider(
@@ -197,7 +211,11 @@ def _results_panel(ui: dict) -> None:
                 label="Interpolate: source (0) ↔ sound (1) ↔ text (2)",
             )
             ui["interp_image"] = gr.Image(
-                label="Interpolated", interactive=False, format="png", height=256
+                label="Interpolated",
+                interactive=False,
+                format="png",
+                height=256,
+                elem_classes="canvas",
             )
         with gr.Column():
             ui["files"] = gr.File(label="Downloads", file_count="multiple", interactive=False)

@@ -62,7 +62,7 @@ def _documented_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="soundedit edit")
     parser.add_argument("--audio")
     parser.add_argument("--audio2")
-    parser.add_argument("--mix", type=float, default=0.5)
+    parser.add_argument("--mix", type=float)
     parser.add_argument("--gain-db", type=float, default=0.0)
     parser.add_argument("--text")
     parser.add_argument("--mode", default="sound")
@@ -73,20 +73,56 @@ def _documented_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def request_defaults(bundle) -> dict[str, Any]:
+    """The value each setting takes when left out: the request's and then the world's defaults.
+
+    A setting equal to its default needs no flag: the CLI reaches the same value by itself.
+    """
+    from soundedit.edit.pipeline import EditRequest
+
+    defaults = {f.name: f.default for f in dataclasses.fields(EditRequest)}
+    world = bundle.defaults
+    for key in ("steps", "lr", "lambda_reg", "lambda_id", "truncation", "preview_every"):
+        defaults[key] = getattr(world, key)
+    defaults["guidance"] = world.guidance
+    defaults["mix_layer"] = bundle.mix_layer
+    return defaults
+
+
+def _relevant(key: str, settings: dict[str, Any]) -> bool:
+    """Whether a setting changes the result for these settings' mode."""
+    mode = settings.get("mode")
+    if key == "preview_every":
+        return False  # only how often a preview is drawn
+    if key == "mix_layer":
+        return mode == "mix"
+    if key == "blend":
+        return mode == "blend"
+    if key == "mix":
+        return bool(settings.get("audio2"))
+    return True
+
+
 def command_line(
-    settings: dict[str, Any], *, parser: argparse.ArgumentParser | None = None
+    settings: dict[str, Any],
+    *,
+    parser: argparse.ArgumentParser | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> tuple[str, list[str]]:
     """``python -m soundedit edit ...`` for ``settings`` and the settings it could not express.
 
-    Only non-default values are written; file settings are written relative to the folder the
-    downloads are unpacked in.
+    Settings equal to ``defaults`` (see :func:`request_defaults`) or to the CLI's own default
+    are left out; file settings are written relative to the folder of the downloads.
     """
     parser = parser if parser is not None else edit_parser()
+    defaults = defaults or {}
     actions = {a.dest: a for a in parser._actions if a.option_strings}
     args = ["python", "-m", "soundedit", "edit"]
     missing = []
     for key, value in settings.items():
-        if value is None:
+        if value is None or not _relevant(key, settings):
+            continue
+        if key not in _ALWAYS and key in defaults and value == defaults[key]:
             continue
         action = _find_action(actions, key)
         if action is None:

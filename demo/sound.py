@@ -11,6 +11,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from demo.errors import plain_errors
+
 SOUND_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -25,8 +27,9 @@ def shape_sound(sound, sound2=None, mix: float = 0.5, gain_db: float = 0.0):
     """
     if sound is None:
         return None
-    from soundedit.audio import apply_gain, load_sound
-    from soundedit.audio import mix as mix_sounds
+    from soundedit.audio.io import load_sound
+    from soundedit.audio.shape import apply_gain
+    from soundedit.audio.shape import mix as mix_sounds
 
     shaped = load_sound(sound)
     if sound2 is not None:
@@ -52,6 +55,7 @@ def sound_notices(sound) -> list[str]:
     return notes
 
 
+@plain_errors
 def preview_sound(sound, sound2, mix, gain_db):
     """Handler: the shaped sound as (rate, int16 samples) for a gr.Audio output, with notices."""
     shaped = shape_sound(sound, sound2, mix, gain_db)

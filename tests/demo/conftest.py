@@ -120,10 +120,15 @@ def tiny_clip():
         {
             "embed_dim": EMBED_DIM,
             "vision_cfg": {"image_size": 16, "layers": 1, "width": 32, "patch_size": 8},
-            "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2,
-                         "layers": 1},
+            "text_cfg": {
+                "context_length": 16,
+                "vocab_size": 49408,
+                "width": 32,
+                "heads": 2,
+                "layers": 1,
+            },
         }
-    )  # fmt: skip
+    )
 
 
 def tiny_audio_encoder():
@@ -170,6 +175,15 @@ def soundscapes_ready() -> bool:
     return any(info.name == "soundscapes" and info.status == "ready" for info in list_bundles())
 
 
+@pytest.fixture(scope="session")
+def served_world(tiny) -> dict:
+    """The world the served-app tests edit in: SoundScapes when its weights are committed
+    (and the audio stack is installed), else the tiny world; with a mode it can run."""
+    if soundscapes_ready() and HAS_AUDIO:
+        return {"name": "soundscapes", "mode": "sound", "steps": 20}
+    return {"name": tiny, "mode": "sound" if HAS_AUDIO else "text", "steps": 12}
+
+
 # ---- sounds ----------------------------------------------------------------------------------
 
 
@@ -199,3 +213,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served_app(served_world):
+    """The app launched on 127.0.0.1 at a free port: yields its URL."""
+    from demo import WorldCatalog, build_demo, launch_options, queue_options
+
+    demo = build_demo(WorldCatalog(default=served_world["name"]))
+    demo.queue(**queue_options())
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()

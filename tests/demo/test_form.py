@@ -41,8 +41,14 @@ def test_request_keeps_only_what_the_mode_uses():
     request = build_request(sound="a.wav", sound2="b.wav", mode="text", text=" rain ", seed=5.0)
     assert request.audio is None and request.audio2 is None
     assert request.text == "rain" and request.seed == 5
-    request = build_request(sound="a.wav", mode="sound", text="ignored", source="latent",
-                            latent_file="w.npy", photo="p.png")  # fmt: skip
+    request = build_request(
+        sound="a.wav",
+        mode="sound",
+        text="ignored",
+        source="latent",
+        latent_file="w.npy",
+        photo="p.png",
+    )
     assert request.text is None and request.source_latent == "w.npy"
     assert request.source_image is None
 

@@ -25,11 +25,28 @@ def handlers(tiny_bundle, tmp_path):
 def run_form(**overrides):
     """The Run handler's inputs, in order, with the tiny world's small settings."""
     form = dict(
-        sound=None, sound2=None, mix=0.5, gain_db=0.0, world=TINY, source="seed", seed=3,
-        truncation=0.7, latent_file=None, photo=None, mode="text", text="heavy rain",
-        mix_layer=3, blend=0.5, steps=9, lr=0.1, lambda_reg=0.008, adaptive_mask=True,
-        lambda_id=0.0, guidance="cosine", preview_every=3,
-    )  # fmt: skip
+        sound=None,
+        sound2=None,
+        mix=0.5,
+        gain_db=0.0,
+        world=TINY,
+        source="seed",
+        seed=3,
+        truncation=0.7,
+        latent_file=None,
+        photo=None,
+        mode="text",
+        text="heavy rain",
+        mix_layer=3,
+        blend=0.5,
+        steps=9,
+        lr=0.1,
+        lambda_reg=0.008,
+        adaptive_mask=True,
+        lambda_id=0.0,
+        guidance="cosine",
+        preview_every=3,
+    )
     form.update(overrides)
     return form
 
@@ -79,10 +96,17 @@ def test_text_run_streams_previews_then_results_and_downloads(handlers):
     assert is_image(final["out_source"]) and is_image(final["out_text"])
     assert final["out_sound"] is None and final["out_mixed"] is None
     names = {Path(p).name for p in final["files"]}
-    assert {"source.png", "edited.png", "latents.safetensors", "report.json",
-            "settings.json", "trajectory.gif"} <= names  # fmt: skip
-    settings = json.loads(next(Path(p) for p in final["files"] if p.endswith("settings.json"))
-                          .read_text())  # fmt: skip
+    assert {
+        "source.png",
+        "edited.png",
+        "latents.safetensors",
+        "report.json",
+        "settings.json",
+        "trajectory.gif",
+    } <= names
+    settings = json.loads(
+        next(Path(p) for p in final["files"] if p.endswith("settings.json")).read_text()
+    )
     assert settings["command"].startswith("python -m soundedit edit")
     assert "--seed 3" in settings["command"] and "--steps 9" in settings["command"]
     assert final["report"]["command"] == settings["command"]
@@ -143,8 +167,9 @@ def test_a_latent_file_can_be_the_source(handlers, tiny_bundle, tmp_path):
 
 
 def test_sound_run_with_gain_and_a_second_sound(handlers, audio_stack, sound_files):
-    final = run_views(handlers, sound=sound_files[0], sound2=sound_files[1], mix=0.3,
-                      gain_db=-6, mode="sound")[-1]  # fmt: skip
+    final = run_views(
+        handlers, sound=sound_files[0], sound2=sound_files[1], mix=0.3, gain_db=-6, mode="sound"
+    )[-1]
     assert is_image(final["out_sound"]) and final["state"]["chain"] == ["source", "sound"]
     names = {Path(p).name for p in final["files"]}
     assert {"sound.wav", "sound2.wav"} <= names
@@ -160,8 +185,10 @@ def test_mix_mode_fills_the_whole_result_row(handlers, audio_stack, sound_file):
 
 
 def test_api_edit_streams_progress_then_image_and_report(handlers):
-    views = [dict(zip(API_OUTPUTS, v, strict=True))
-             for v in handlers.api_edit(None, TINY, 3, 6, "heavy rain", "text")]  # fmt: skip
+    views = [
+        dict(zip(API_OUTPUTS, v, strict=True))
+        for v in handlers.api_edit(None, TINY, 3, 6, "heavy rain", "text")
+    ]
     assert all(v["report"]["step"] <= 6 for v in views[:-1])
     final = views[-1]
     assert is_image(final["image"]) and final["report"]["steps"] == 6

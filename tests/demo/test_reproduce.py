@@ -7,7 +7,13 @@ import json
 import shlex
 
 from demo.form import build_request
-from demo.reproduce import command_line, edit_parser, request_settings, write_settings
+from demo.reproduce import (
+    command_line,
+    edit_parser,
+    request_defaults,
+    request_settings,
+    write_settings,
+)
 
 
 def _parser():
@@ -24,8 +30,9 @@ def _parser():
 
 
 def test_command_line_parses_back_to_the_settings():
-    request = build_request(sound="/tmp/x/upload.wav", gain_db=-6, seed=7, steps=40,
-                            adaptive_mask=False, lr=0.05)  # fmt: skip
+    request = build_request(
+        sound="/tmp/x/upload.wav", gain_db=-6, seed=7, steps=40, adaptive_mask=False, lr=0.05
+    )
     settings = request_settings(request, world="soundscapes", files={"audio": "sound.wav"})
     command, missing = command_line(settings, parser=_parser())
     tokens = shlex.split(command)
@@ -51,9 +58,35 @@ def test_the_real_cli_parser_is_used():
 
 
 def test_settings_file_holds_settings_command_and_note(tmp_path):
-    path = write_settings(tmp_path / "settings.json", {"seed": 1}, "python -m soundedit edit",
-                          ["lr"])  # fmt: skip
+    path = write_settings(
+        tmp_path / "settings.json", {"seed": 1}, "python -m soundedit edit", ["lr"]
+    )
     record = json.loads(path.read_text())
     assert record["settings"] == {"seed": 1}
     assert record["command"].startswith("python -m soundedit edit")
     assert "lr" in record["command_note"]
+
+
+def test_world_defaults_and_irrelevant_settings_stay_off_the_command(tiny_bundle):
+    d = tiny_bundle.defaults
+    request = build_request(
+        sound="up.wav",
+        mode="sound",
+        text=None,
+        steps=d.steps,
+        lr=d.lr,
+        lambda_reg=d.lambda_reg,
+        lambda_id=d.lambda_id,
+        seed=4,
+        truncation=d.truncation,
+        preview_every=7,
+        mix_layer=2,
+        blend=0.9,
+    )
+    settings = request_settings(request, world="tiny", files={"audio": "sound.wav"})
+    command, missing = command_line(settings, defaults=request_defaults(tiny_bundle))
+    tokens = shlex.split(command)[4:]
+    assert set(tokens[::2]) == {"--audio", "--generator", "--seed", "--steps", "--mode"}
+    assert missing == []
+    args = edit_parser().parse_args(tokens)
+    assert (args.audio, args.generator, args.seed, args.steps) == ("sound.wav", "tiny", 4, d.steps)

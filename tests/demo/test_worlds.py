@@ -13,10 +13,15 @@ from demo.worlds import WorldCatalog, describe
 
 def _infos():
     return [
-        SimpleNamespace(name="soundscapes", title="SoundScapes", domain="soundscapes",
-                        status="missing", message="weights are not in weights/soundscapes yet"),
+        SimpleNamespace(
+            name="soundscapes",
+            title="SoundScapes",
+            domain="soundscapes",
+            status="missing",
+            message="weights are not in weights/soundscapes yet",
+        ),
         SimpleNamespace(name="toy", title="Toy", domain="toy", status="ready", message=""),
-    ]  # fmt: skip
+    ]
 
 
 def test_states_and_labels():

@@ -1,0 +1,73 @@
+"""A visitor's path in headless Chromium: open, upload a sound, run 20 steps, watch it change."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+STEPS = 20
+
+
+@pytest.fixture(scope="module")
+def page():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield page
+        browser.close()
+
+
+def live_src(page) -> str | None:
+    images = page.locator("#live img")
+    return images.first.get_attribute("src") if images.count() else None
+
+
+@pytest.mark.browser
+def test_upload_run_watch_and_screenshot(page, served_app, served_world, sound_file):
+    start = time.monotonic()
+    page.goto(served_app)
+    page.locator("#world-status").get_by_text("ready").wait_for(timeout=60_000)
+    page_seconds = time.monotonic() - start
+
+    page.locator("#sound input[type=file]").set_input_files(sound_file)
+    page.locator("#sound audio, #sound .waveform-container, #sound button").first.wait_for()
+    if served_world["mode"] == "text":
+        page.get_by_label("Text only").check()
+        page.locator("#text textarea").fill("heavy rain at night")
+    page.get_by_text("Optimisation settings").click()
+    steps = page.locator("#steps input[type=number]")
+    steps.fill(str(STEPS))
+    steps.press("Enter")
+    page.locator("#preview-every input[type=number]").fill("4")
+    page.locator("#preview-every input[type=number]").press("Enter")
+
+    page.locator("#run").click()
+    page.wait_for_function("() => document.querySelector('#live img') !== null", timeout=120_000)
+    first = live_src(page)
+    page.wait_for_function(
+        "first => { const i = document.querySelector('#live img'); return i && i.src !== first; }",
+        arg=first,
+        timeout=120_000,
+    )
+    page.locator("#status").get_by_text("Done").wait_for(timeout=120_000)
+    assert f"{STEPS} steps" in page.locator("#status").inner_text()
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    print(f"page ready in {page_seconds:.1f} s")
