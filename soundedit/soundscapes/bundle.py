@@ -1,0 +1,105 @@
+"""The embedded SoundScapes bundle: generator, tiny CLIP, audio encoder and probe from weights/.
+
+``load_soundscapes_bundle(device)`` is what ``load_bundle("soundscapes")`` calls. A missing or
+damaged file raises an error that names the file and the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
+from soundedit.soundscapes.training import WEIGHTS_DIR
+
+# Edit settings tuned for this world (64 px, 64-d tiny CLIP): see the eval table in the README.
+DEFAULTS = {
+    "steps": 100,
+    "lr": 0.05,
+    "lambda_reg": 0.002,
+    "lambda_id": 0.0,
+    "truncation": 0.7,
+    "mix_layer": 6,
+    "preview_every": 10,
+    "guidance": "cosine",
+}
+FILES = {"generator": "generator", "clip": "clip", "audio": "audio_encoder", "probe": "probe"}
+
+
+def rebuild_command(model: str) -> str:
+    """The command that retrains ``model`` and rewrites its files."""
+    return f"python -m soundedit soundscapes train --model {model}"
+
+
+def load_soundscapes_bundle(
+    device: str | torch.device = "cpu", *, folder: str | Path | None = None
+):
+    """The SoundScapes :class:`~soundedit.bundle.Bundle` on ``device``.
+
+    Raises:
+        WeightsNotFoundError: a weights file is missing (the message names it and the command).
+        CheckpointError: a weights file is damaged (same).
+    """
+    from soundedit.bundle import Bundle, EditDefaults
+
+    folder = Path(folder) if folder is not None else WEIGHTS_DIR
+    generator = _load("generator", folder, _load_generator, device)
+    clip = _load("clip", folder, _load_clip, device)
+    audio = _load("audio", folder, _load_audio, device)
+    probe = _load("probe", folder, _load_probe, device)
+    return Bundle(
+        name="soundscapes",
+        generator=generator,
+        clip=clip,
+        audio_encoder=audio,
+        identity=None,
+        defaults=EditDefaults(**DEFAULTS),
+        probe=probe,
+    )
+
+
+def _load(model: str, folder: Path, loader, device):
+    stem = folder / FILES[model]
+    for path in (stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")):
+        if not path.is_file():
+            raise WeightsNotFoundError(
+                f"SoundScapes {model} weights {path} are missing; rebuild them with "
+                f"`{rebuild_command(model)}`"
+            )
+    try:
+        module = loader(stem)
+    except (SoundEditError, RuntimeError, KeyError, ValueError, OSError) as e:
+        raise CheckpointError(
+            f"SoundScapes {model} weights {stem}.safetensors/.json cannot be read ({e}); "
+            f"rebuild them with `{rebuild_command(model)}`"
+        ) from e
+    return module.to(device).eval()
+
+
+def _load_generator(stem: Path):
+    from soundedit.gan.checkpoints import load_generator
+
+    return load_generator(stem.with_name(stem.name + ".safetensors"))
+
+
+def _load_clip(stem: Path):
+    from soundedit.encoders.clip import ClipBridge
+    from soundedit.weights_io import load_weights
+
+    _, record = load_weights(stem, kind="open_clip")
+    return ClipBridge.from_config(
+        record["config"], weights_path=stem.with_name(stem.name + ".safetensors")
+    )
+
+
+def _load_audio(stem: Path):
+    from soundedit.encoders.audio import load_audio_encoder
+
+    return load_audio_encoder(stem)
+
+
+def _load_probe(stem: Path):
+    from soundedit.soundscapes.probe import load_probe
+
+    return load_probe(stem)

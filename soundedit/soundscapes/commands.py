@@ -1,0 +1,143 @@
+"""``python -m soundedit soundscapes {render,synth,train,examples,eval}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+MODELS = ("probe", "generator", "clip", "audio")
+
+
+def register(subparsers) -> None:
+    """Add the ``soundscapes`` command and its sub-commands."""
+    parser = subparsers.add_parser(
+        "soundscapes", help="the embedded SoundScapes world: render, synth, train, eval"
+    )
+    sub = parser.add_subparsers(dest="soundscapes_command", required=True, metavar="ACTION")
+
+    p = sub.add_parser("render", help="render scenes to a PNG contact sheet")
+    p.add_argument("--out", type=Path, default=Path("soundscapes.png"), help="output PNG")
+    p.add_argument("--n", type=int, default=16, help="number of scenes (prior samples)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--set", nargs="*", default=[], metavar="NAME=VALUE", help="fix parameters, e.g. rain=0.8"
+    )
+    p.set_defaults(func=_run_render)
+
+    p = sub.add_parser("synth", help="synthesise one scene's sound to a WAV file")
+    p.add_argument("--out", type=Path, default=Path("soundscape.wav"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="parameters, e.g. rain=0.8 night=1",
+    )
+    p.set_defaults(func=_run_synth)
+
+    p = sub.add_parser("train", help="train the bundle's models (seeded) into weights/soundscapes/")
+    p.add_argument("--model", choices=(*MODELS, "all"), default="all")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--steps", type=int, default=None, help="training steps (default: the model's own)"
+    )
+    p.set_defaults(func=_run_train)
+
+    p = sub.add_parser(
+        "examples", help="write example sounds (+ matching renders) to assets/sounds/"
+    )
+    p.add_argument("--out", type=Path, default=Path("assets/sounds"))
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run_examples)
+
+    p = sub.add_parser("eval", help="measure the bundle against the targets on held-out seeds")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--seeds", type=int, default=10, help="held-out seeds per edit measurement")
+    p.add_argument("--steps", type=int, default=None, help="edit steps (default: the bundle's)")
+    p.set_defaults(func=_run_eval)
+
+
+def _parse_sets(items: list[str]) -> dict[str, float]:
+    from soundedit.errors import ConfigError
+
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            values[name] = float(value)
+        except ValueError as e:
+            raise ConfigError(f"--set expects NAME=VALUE with a number, got {item!r}") from e
+        if not sep:
+            raise ConfigError(f"--set expects NAME=VALUE, got {item!r}")
+    return values
+
+
+def _run_render(args) -> int:
+    import torch
+    from PIL import Image
+
+    from soundedit.soundscapes.params import INDEX, make_params, sample_params
+    from soundedit.soundscapes.render import contact_sheet, render
+
+    values = _parse_sets(args.set)
+    params = sample_params(args.n, torch.Generator().manual_seed(args.seed))
+    make_params(**values)  # validates the names and values
+    for name, value in values.items():
+        params[:, INDEX[name]] = value
+    Image.fromarray(contact_sheet(render(params))).save(args.out)
+    print(args.out)
+    return 0
+
+
+def _run_synth(args) -> int:
+    import soundfile as sf
+
+    from soundedit.soundscapes.params import make_params
+    from soundedit.soundscapes.synth import RATE, synthesize
+
+    audio = synthesize(make_params(**_parse_sets(args.set)), seed=args.seed)[0]
+    sf.write(args.out, audio, RATE, subtype="PCM_16")
+    print(args.out)
+    return 0
+
+
+def _run_train(args) -> int:
+    from soundedit.soundscapes import training
+
+    models = MODELS if args.model == "all" else (args.model,)
+    for model in models:
+        start = time.time()
+        kwargs = {"seed": args.seed}
+        if args.steps is not None:
+            kwargs["steps"] = args.steps
+        path = getattr(training, f"train_{model}")(**kwargs, log=_log)
+        print(f"{model}: wrote {path} in {time.time() - start:.0f} s", flush=True)
+    return 0
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _run_examples(args) -> int:
+    from soundedit.soundscapes.examples import write_examples
+
+    for path in write_examples(args.out, seed=args.seed):
+        print(path)
+    return 0
+
+
+def _run_eval(args) -> int:
+    import json
+
+    from soundedit.soundscapes.evaluate import evaluate, format_table
+
+    results = evaluate(seeds=args.seeds, steps=args.steps, log=_log)
+    print(json.dumps(results, indent=2) if args.json else format_table(results))
+    return 0
+
+
+__all__ = ["register", "argparse"]

@@ -1,0 +1,283 @@
+"""Seeded trainers for the SoundScapes models (probe, generator, tiny CLIP, audio encoder).
+
+Each ``train_*`` function makes its data on the fly from the renderer / synthesiser, is fully
+determined by its seed, logs a line every few hundred steps, and writes its weights under
+``weights/soundscapes/`` (safetensors + json with the command settings and the wall time).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from soundedit.soundscapes.params import N_PARAMS, PARAM_NAMES, sample_params
+from soundedit.soundscapes.render import render
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "soundscapes"
+Log = Callable[[str], None]
+
+
+def cosine_lr(step: int, steps: int, base: float, warmup: int = 100) -> float:
+    """Linear warm-up then cosine decay to 5 % of ``base``."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = (step - warmup) / max(1, steps - warmup)
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def train_command(model: str, seed: int, steps: int) -> str:
+    """The command line that reproduces a training run (stored in the weights' json)."""
+    return f"python -m soundedit soundscapes train --model {model} --seed {seed} --steps {steps}"
+
+
+def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Light random blur and noise, so a model trained on renders also reads generator output."""
+    b = images.shape[0]
+    blurred = nn.functional.avg_pool2d(images, 3, stride=1, padding=1, count_include_pad=False)
+    amount = torch.rand(b, 1, 1, 1, generator=generator) * 0.6
+    noise = torch.randn(images.shape, generator=generator) * 0.03
+    return (images + (blurred - images) * amount + noise).clamp(-1, 1)
+
+
+# --- probe ---------------------------------------------------------------------------------------
+
+
+def train_probe(*, seed: int = 0, steps: int = 3000, batch: int = 64, log: Log = print) -> Path:
+    """Train the probe on renders of prior samples; writes weights/soundscapes/probe.*"""
+    from soundedit.soundscapes.probe import Probe, save_probe
+
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    probe = Probe()
+    opt = torch.optim.AdamW(probe.parameters(), lr=2e-3, weight_decay=1e-4)
+    start = time.time()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(step, steps, 2e-3)
+        params = sample_params(batch, g)
+        images = degrade(render(params), g)
+        loss = (probe(images) - params).abs().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 200 == 0 or step == steps - 1:
+            log(f"probe step {step}/{steps} L1 {loss.item():.4f} {time.time() - start:.0f}s")
+    probe.eval()
+    errors = probe_errors(probe, n=512, seed=10_000 + seed)
+    meta = {
+        "command": train_command("probe", seed, steps),
+        "seconds": round(time.time() - start, 1),
+        "heldout_mae": errors,
+    }
+    log(f"probe held-out MAE {errors}")
+    return save_probe(probe, WEIGHTS_DIR / "probe", meta)
+
+
+@torch.no_grad()
+def probe_errors(probe: nn.Module, *, n: int = 512, seed: int = 10_000) -> dict[str, float]:
+    """Mean absolute error of the probe per parameter on ``n`` held-out renders."""
+    params = sample_params(n, torch.Generator().manual_seed(seed))
+    predicted = torch.cat([probe(render(chunk)) for chunk in params.split(128)])
+    mae = (predicted - params).abs().mean(dim=0)
+    return {name: round(float(v), 4) for name, v in zip(PARAM_NAMES, mae, strict=True)}
+
+
+# --- generator -----------------------------------------------------------------------------------
+
+# The small StyleGAN2 of the world: 64 px, 64-d styles, few channels (fast on a CPU).
+GENERATOR_CONFIG: dict = {
+    "resolution": 64,
+    "style_dim": 64,
+    "n_mlp": 4,
+    "channels": {4: 128, 8: 128, 16: 64, 32: 48, 64: 24},
+}
+
+
+def build_generator():
+    """A fresh generator with :data:`GENERATOR_CONFIG`."""
+    from soundedit.config import from_dict
+    from soundedit.gan.stylegan2 import Generator, GeneratorConfig
+
+    return Generator(from_dict(GeneratorConfig, GENERATOR_CONFIG))
+
+
+def generator_images(G, z: torch.Tensor) -> torch.Tensor:
+    """G(z) through the mapping network at truncation 1: [B, 3, R, R]."""
+    return G.synthesis(G.w_plus(G.mapping(z)))
+
+
+def regression_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """L1 at full and half resolution plus an L1 on image gradients (keeps streaks sharp)."""
+    loss = (fake - real).abs().mean()
+    loss = (
+        loss + (nn.functional.avg_pool2d(fake, 2) - nn.functional.avg_pool2d(real, 2)).abs().mean()
+    )
+    for dim in (2, 3):
+        loss = loss + 0.5 * (fake.diff(dim=dim) - real.diff(dim=dim)).abs().mean()
+    return loss
+
+
+def train_generator(*, seed: int = 0, steps: int = 2500, batch: int = 16, log: Log = print) -> Path:
+    """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*"""
+    from soundedit.gan.checkpoints import save_generator
+    from soundedit.soundscapes.params import params_from_z
+
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    G = build_generator()
+    opt = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.99))
+    start = time.time()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(step, steps, 2e-3)
+        z = torch.randn(batch, G.style_dim, generator=g)
+        with torch.no_grad():
+            target = render(params_from_z(z))
+        loss = regression_loss(generator_images(G, z), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 100 == 0 or step == steps - 1:
+            log(f"generator step {step}/{steps} loss {loss.item():.4f} {time.time() - start:.0f}s")
+    G.eval()
+    with torch.no_grad():
+        G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
+    meta = {
+        "command": train_command("generator", seed, steps),
+        "seconds": round(time.time() - start, 1),
+        "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
+    }
+    return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
+
+
+# --- tiny CLIP ---------------------------------------------------------------------------------
+
+# The open_clip architecture of the tiny CLIP, as open_clip model-config data.
+CLIP_CONFIG: dict = {
+    "embed_dim": 64,
+    "vision_cfg": {
+        "image_size": 64,
+        "layers": 4,
+        "width": 128,
+        "patch_size": 8,
+        "head_width": 32,
+        "mlp_ratio": 2.0,
+    },
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 4, "layers": 3},
+}
+
+
+def build_tiny_clip(config: dict = CLIP_CONFIG) -> nn.Module:
+    """A fresh open_clip ``CLIP`` model from :data:`CLIP_CONFIG`."""
+    import open_clip
+
+    return open_clip.model.CLIP(
+        embed_dim=config["embed_dim"],
+        vision_cfg=open_clip.model.CLIPVisionCfg(**config["vision_cfg"]),
+        text_cfg=open_clip.model.CLIPTextCfg(**config["text_cfg"]),
+    )
+
+
+def clip_normalize(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] images -> CLIP input (OpenAI mean/std, open_clip's default preprocess)."""
+    from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+    mean = torch.tensor(OPENAI_DATASET_MEAN, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(OPENAI_DATASET_STD, device=images.device).view(1, 3, 1, 1)
+    return ((images + 1) / 2 - mean) / std
+
+
+def tokenize(texts: list[str], config: dict = CLIP_CONFIG) -> torch.Tensor:
+    import open_clip
+
+    return open_clip.tokenize(texts, context_length=config["text_cfg"]["context_length"])
+
+
+def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = print) -> Path:
+    """Train the tiny CLIP with open_clip's ClipLoss on (render, caption) pairs."""
+    from open_clip.loss import ClipLoss
+
+    from soundedit.soundscapes.captions import captions
+
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = build_tiny_clip()
+    loss_fn = ClipLoss()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
+    rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0}],
+        lr=1e-3,
+        betas=(0.9, 0.98),
+    )
+    start = time.time()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(step, steps, 1e-3, warmup=200)
+        params = sample_params(batch, g)
+        images = clip_normalize(degrade(render(params), g))
+        texts = tokenize(captions(params, seed=seed * 1_000_003 + step))
+        image_features, text_features, logit_scale = model(images, texts)
+        loss = loss_fn(image_features, text_features, logit_scale)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, math.log(100))
+        if step % 100 == 0 or step == steps - 1:
+            log(
+                f"clip step {step}/{steps} loss {loss.item():.3f} scale {logit_scale.item():.1f} "
+                f"{time.time() - start:.0f}s"
+            )
+    model.eval()
+    accuracy = clip_zero_shot(model, n_per_class=50, seed=20_000 + seed)
+    log(f"clip zero-shot accuracy {accuracy:.3f}")
+    meta = {
+        "command": train_command("clip", seed, steps),
+        "seconds": round(time.time() - start, 1),
+        "zero_shot_accuracy": round(accuracy, 4),
+    }
+    return save_clip(model, WEIGHTS_DIR / "clip", meta)
+
+
+@dataclass(frozen=True)
+class ClipModelConfig:
+    embed_dim: int  # joint embedding width
+    vision_cfg: dict  # open_clip CLIPVisionCfg fields
+    text_cfg: dict  # open_clip CLIPTextCfg fields
+
+
+def save_clip(model: nn.Module, path: Path, meta: dict) -> Path:
+    """fp16 open_clip state dict + its model config (the open_clip JSON) as the record's config."""
+    from soundedit.weights_io import save_weights
+
+    tensors = {k: v.half() for k, v in model.state_dict().items()}
+    config = ClipModelConfig(**CLIP_CONFIG)
+    return save_weights(path, tensors, kind="open_clip", config=config, meta=meta)
+
+
+@torch.no_grad()
+def clip_zero_shot(model: nn.Module, *, n_per_class: int = 50, seed: int = 20_000) -> float:
+    """Accuracy of CLIP naming the dominant event of held-out renders from the class prompts."""
+    from soundedit.soundscapes.captions import CLASS_PROMPTS
+    from soundedit.soundscapes.params import CLASSES, sample_for_class
+
+    g = torch.Generator().manual_seed(seed)
+    text = nn.functional.normalize(
+        model.encode_text(tokenize(list(CLASS_PROMPTS.values()))), dim=-1
+    )
+    correct = 0
+    for label, name in enumerate(CLASSES):
+        images = clip_normalize(render(sample_for_class(name, n_per_class, g)))
+        image = nn.functional.normalize(model.encode_image(images), dim=-1)
+        correct += int(((image @ text.T).argmax(dim=1) == label).sum())
+    return correct / (n_per_class * len(CLASSES))
+
+
+__all__ = ["N_PARAMS", "WEIGHTS_DIR", "cosine_lr", "degrade", "probe_errors", "train_probe"]
