@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every sub-command registered."""
     # Imported here so that `import soundedit` stays light.
     from soundedit import hub_commands
+    from soundedit.edit import commands as edit_commands
     from soundedit.soundscapes import commands as soundscapes_commands
 
     parser = argparse.ArgumentParser(
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Edit StyleGAN2 images with sound (library, CLI and Gradio app).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (hub_commands.register, soundscapes_commands.register):
+    for register in (hub_commands.register, edit_commands.register, soundscapes_commands.register):
         register(subparsers)
     return parser
 
