@@ -42,6 +42,7 @@ class EditDefaults:
     mix_layer: int | None = None  # style-mixing crossover layer k (None = n_latent // 2)
     preview_every: int = 10  # preview image every N steps
     guidance: Literal["cosine", "hinge"] = "cosine"  # guidance loss form
+    autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of the edit loop (see bench)
 
 
 @dataclass

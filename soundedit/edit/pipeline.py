@@ -131,6 +131,7 @@ def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
         adaptive_mask=request.adaptive_mask,
         preview_every=pick(request.preview_every, d.preview_every),
         seed=request.seed,
+        autocast=getattr(d, "autocast", "off"),
     )
     mix_layer = pick(request.mix_layer, bundle.mix_layer)
     n_latent = bundle.generator.n_latent

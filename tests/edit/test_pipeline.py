@@ -177,3 +177,15 @@ def test_bad_sources_are_refused(sound_bundle, tmp_path):
         run_edit(sound_bundle, EditRequest(**text, source_image=str(tmp_path / "photo.jpg")))
     with pytest.raises(ConfigError, match="not both"):
         run_edit(sound_bundle, EditRequest(**text, source_image="a.png", source_latent="w.pt"))
+
+
+def test_bundle_defaults_fill_the_request(sound_bundle, tone):
+    import dataclasses
+
+    sound_bundle.defaults = dataclasses.replace(
+        sound_bundle.defaults, steps=4, lambda_reg=0.5, autocast="bf16"
+    )
+    _, result = finish(sound_bundle, audio=tone, steps=None)
+    settings = result.report["settings"]
+    assert result.report["steps"] == 4 and settings["lambda_reg"] == 0.5
+    assert settings["autocast"] == "bf16" and settings["truncation"] == 0.7
