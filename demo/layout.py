@@ -19,6 +19,27 @@ Record or upload a sound (or click an example), pick a world, press **Run** and 
 change step by step until it *looks like the sound*: rain makes the scene rainy, thunder brings
 lightning, a crackle lights a fire. Louder sounds make stronger edits. Words can be mixed in.
 """
+HOWTO = """\
+**How it works.** An audio encoder trained to share CLIP's embedding space turns the sound into
+a direction; the image's StyleGAN2 latent is optimised (Adam, W+) until CLIP sees that direction
+in the picture, while a regulariser with adaptive per-layer masking keeps it near the start
+(Lee et al., CVPR 2022; the hinge form is from the 2023 Robust follow-up). Style mixing takes
+the coarse layers from the sound-guided latent and the fine ones from the text-guided one.
+
+**Reproduce.** The downloads hold every setting (`settings.json`) and the command line that
+repeats the edit with the `soundedit` CLI.
+
+**From Python** (the `/edit` endpoint streams previews, then gives the image and a report):
+
+```python
+from gradio_client import Client, handle_file
+
+client = Client("http://127.0.0.1:7860/")
+job = client.submit(handle_file("rain.wav"), "soundscapes", 0, 100, "", "sound",
+                    api_name="/edit")   # sound, world, seed, steps, text, mode
+image_path, report = job.result()
+```
+"""
 GUIDANCE_CHOICES = [
     ("Sound only", "sound"),
     ("Text only", "text"),
@@ -224,6 +245,8 @@ def _results_panel(ui: dict) -> None:
             )
     with gr.Accordion("Report (JSON)", open=False):
         ui["report"] = gr.JSON(label="Report")
+    with gr.Accordion("How it works · reproduce · use from Python", open=False):
+        gr.Markdown(HOWTO)
     ui["state"] = gr.State(None)
 
 
@@ -312,7 +335,8 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
             "preview_every",
         )
     ]
-    ui["run"].click(
+    # Run is greyed out while its edit runs (or waits in the queue), so one click = one edit.
+    ui["run"].click(_running, None, ui["run"], api_visibility="private", queue=False).then(
         gpu(h.run),
         run_inputs,
         out(RUN_OUTPUTS),
@@ -320,7 +344,7 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
         concurrency_limit=default_concurrency(),
         concurrency_id=ENGINE_QUEUE,
         show_progress="minimal",
-    )
+    ).then(_idle, None, ui["run"], api_visibility="private", queue=False)
     ui["stop"].click(h.stop, None, ui["status"], api_name="stop", concurrency_limit=None)
     ui["interp"].input(
         h.interpolate,
@@ -354,6 +378,14 @@ class _Components(dict):
         if key in self:
             raise KeyError(f"component name {key!r} used twice")
         super().__setitem__(key, value)
+
+
+def _running():
+    return gr.update(value="Running…", interactive=False)
+
+
+def _idle():
+    return gr.update(value="▶ Run", interactive=True)
 
 
 def _source_visibility(source: str):
