@@ -17,7 +17,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+FAILURE_SHOT = ROOT / "tests" / "_artifacts" / "browser-failure.png"  # git-ignored
 STEPS = 20
 
 
@@ -40,6 +42,15 @@ def live_src(page) -> str | None:
 
 @pytest.mark.browser
 def test_upload_run_watch_and_screenshot(page, served_app, served_world, sound_file):
+    try:
+        visit_and_edit(page, served_app, served_world, sound_file)
+    except Exception:
+        FAILURE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOT), full_page=True)
+        raise
+
+
+def visit_and_edit(page, served_app, served_world, sound_file):
     start = time.monotonic()
     page.goto(served_app)
     page.locator("#world-status").get_by_text("ready").wait_for(timeout=60_000)
