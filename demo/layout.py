@@ -115,7 +115,17 @@ def _sound_panel(ui: dict) -> None:
         elem_id="heard",
     )
     sounds = example_sounds()
-    if sounds:
+    pictures = [p.with_suffix(".png") for p in sounds]
+    if sounds and all(p.is_file() for p in pictures):
+        # Each example sound has a picture of the scene it was synthesised from.
+        ui["examples"] = gr.Gallery(
+            value=[(str(p), example_label(s)) for p, s in zip(pictures, sounds, strict=True)],
+            label="Example sounds — click one to use it (picture: the scene it came from)",
+            columns=3, height="auto", allow_preview=False, object_fit="cover",
+            elem_id="examples",
+        )  # fmt: skip
+        ui["examples"].select(_example_picker(sounds), None, ui["sound"], api_visibility="private")
+    elif sounds:
         gr.Examples(
             examples=[[str(p)] for p in sounds],
             inputs=[ui["sound"]],
@@ -378,6 +388,13 @@ class _Components(dict):
         if key in self:
             raise KeyError(f"component name {key!r} used twice")
         super().__setitem__(key, value)
+
+
+def _example_picker(sounds):
+    def pick(evt: gr.SelectData) -> str:
+        return str(sounds[evt.index])
+
+    return pick
 
 
 def _running():
