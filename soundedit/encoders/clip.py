@@ -1,0 +1,299 @@
+"""The CLIP bridge: one small class around an open_clip model and its tokenizer.
+
+Three ways in, all through open_clip's own factory so the state-dict layout is open_clip's:
+
+- :meth:`ClipBridge.from_pretrained` — a built-in architecture (``"ViT-B-32-quickgelu"``) with a
+  weights file, or a pretrained tag (``"openai"``) that is looked up in ``weights/registry.toml``
+  and resolved by :mod:`soundedit.hub` (offline: the local file; never open_clip's own download);
+- :meth:`ClipBridge.from_config` — a custom architecture given as open_clip model-config data
+  (``embed_dim``, ``vision_cfg``, ``text_cfg``), e.g. the tiny SoundScapes CLIP; the config is
+  registered with ``open_clip.add_model_config`` under a name derived from its content;
+- :meth:`ClipBridge.from_file` — our ``.safetensors`` + ``.json`` pair (kind ``"open_clip"``)
+  or an open_clip checkpoint file.
+
+Images enter as generator output in [-1, 1]; the bridge maps them to [0, 1], resizes with an
+antialiased bilinear filter to the model's input size, normalises with the model's own mean/std
+(its preprocess config) and returns unit-norm embeddings, differentiably.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from soundedit.errors import CheckpointError, ConfigError
+
+# Kinds of our safetensors+json pair that hold an open_clip model ("clip" is accepted too).
+CLIP_KINDS = ("open_clip", "clip")
+DEFAULT_ARCH = "ViT-B-32-quickgelu"
+_REQUIRED = ("embed_dim", "vision_cfg", "text_cfg")
+_REGISTER_LOCK = threading.Lock()
+
+
+class ClipBridge(nn.Module):
+    """A frozen open_clip model with [-1, 1] image and text embedding methods.
+
+    Args:
+        model: an open_clip ``CLIP`` (or ``CustomTextCLIP``) module.
+        tokenizer: the matching open_clip tokenizer (callable: list[str] -> LongTensor [N, T]).
+        name: the open_clip architecture name (for messages).
+    """
+
+    def __init__(self, model: nn.Module, tokenizer: Any, *, name: str = ""):
+        super().__init__()
+        import open_clip
+
+        self.model = model.eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.name = name
+        cfg = open_clip.get_model_preprocess_cfg(model)
+        size = cfg.get("size", getattr(model.visual, "image_size", 224))
+        self._size = tuple(size) if isinstance(size, (tuple, list)) else (int(size), int(size))
+        mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN), dtype=torch.float32)
+        std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD), dtype=torch.float32)
+        self.register_buffer("mean", mean.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", std.view(1, 3, 1, 1), persistent=False)
+
+    # ---- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(
+        cls, name: str = DEFAULT_ARCH, pretrained: str | Path = "openai", *, device="cpu"
+    ) -> ClipBridge:
+        """A built-in open_clip architecture with weights from a file or a registry tag.
+
+        Args:
+            name: open_clip architecture, e.g. ``"ViT-B-32-quickgelu"``.
+            pretrained: a checkpoint path, or a tag such as ``"openai"`` that names a
+                ``kind = "clip"`` entry of ``weights/registry.toml`` (resolved by the hub).
+
+        Raises:
+            ConfigError: unknown architecture or tag.
+            WeightsNotFoundError: the weights file is not on this machine.
+            CheckpointError: the file does not fit the architecture.
+        """
+        import open_clip
+
+        if name not in open_clip.list_models():
+            raise ConfigError(
+                f"unknown open_clip architecture {name!r}; valid names include "
+                f"{', '.join(m for m in open_clip.list_models() if m.startswith('ViT-B'))} ..."
+            )
+        path = Path(pretrained)
+        if not path.is_file():
+            path = _resolve_tag(name, str(pretrained))
+        return cls._create(name, path, device=device)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: dict | str | Path,
+        weights_path: str | Path | None = None,
+        *,
+        device="cpu",
+    ) -> ClipBridge:
+        """A custom open_clip architecture from model-config data, optionally with weights.
+
+        Args:
+            config: a dict or a JSON file holding open_clip model-config data (``embed_dim``,
+                ``vision_cfg``, ``text_cfg``; optionally wrapped as ``{"model_cfg": ...,
+                "preprocess_cfg": ...}`` like open_clip's ``open_clip_config.json``), or one of
+                our weights records (``{"kind": "open_clip", "config": ...}``; its sibling
+                ``.safetensors`` is then the default ``weights_path``).
+            weights_path: an open_clip state dict (``.safetensors``, fp16 allowed, or a torch
+                file). None = random initialisation (seed torch first).
+
+        Raises:
+            ConfigError: the config is not open_clip model-config data.
+            CheckpointError: the weights do not fit the config.
+        """
+        model_cfg, preprocess_cfg, default_weights = _read_config(config)
+        name = _register_config(model_cfg)
+        weights = weights_path if weights_path is not None else default_weights
+        return cls._create(name, weights, device=device, preprocess_cfg=preprocess_cfg)
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, arch: str = DEFAULT_ARCH, device="cpu") -> ClipBridge:
+        """Our safetensors+json pair (kind ``"open_clip"``), or an open_clip checkpoint of ``arch``.
+
+        Raises:
+            FileNotFoundError / CheckpointError: missing or unusable file.
+        """
+        from soundedit.weights_io import load_weights, weight_paths
+
+        tensor_path, json_path = weight_paths(path)
+        if json_path.is_file() and tensor_path.is_file():
+            _, record = load_weights(tensor_path)
+            if record.get("kind") not in CLIP_KINDS:
+                raise CheckpointError(
+                    f"{json_path} holds a {record.get('kind')!r} model; expected {CLIP_KINDS}"
+                )
+            return cls.from_config(record["config"], tensor_path, device=device)
+        path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"CLIP weights {path} do not exist")
+        return cls._create(arch, path, device=device)
+
+    @classmethod
+    def _create(cls, name, weights, *, device="cpu", preprocess_cfg=None) -> ClipBridge:
+        import open_clip
+
+        try:
+            model = open_clip.create_model(
+                name,
+                pretrained=None if weights is None else str(weights),
+                device=device,
+                force_preprocess_cfg=preprocess_cfg,
+            )
+        except RuntimeError as e:
+            raise CheckpointError(f"open_clip could not load {name} from {weights}: {e}") from e
+        except (TypeError, KeyError, ValueError) as e:
+            raise ConfigError(f"open_clip rejected the model config of {name}: {e}") from e
+        return cls(model, open_clip.get_tokenizer(name), name=name)
+
+    # ---- properties --------------------------------------------------------------------------
+
+    @property
+    def embed_dim(self) -> int:
+        """Width of the joint embedding space."""
+        projection = getattr(self.model, "text_projection", None)
+        if isinstance(projection, torch.Tensor):
+            return int(projection.shape[1])
+        return int(self.model.visual.output_dim)
+
+    @property
+    def image_size(self) -> int | tuple[int, int]:
+        """The model's input size (an int when square)."""
+        h, w = self._size
+        return h if h == w else (h, w)
+
+    @property
+    def logit_scale(self) -> float:
+        """The learned softmax temperature, exponentiated (100 for OpenAI's CLIP)."""
+        return float(self.model.logit_scale.detach().float().exp())
+
+    @property
+    def context_length(self) -> int:
+        """Tokens per text."""
+        return int(getattr(self.tokenizer, "context_length", 77))
+
+    # ---- embedding ---------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def embed_text(self, texts: list[str] | str) -> torch.Tensor:
+        """Unit-norm text embeddings [N, D] (no gradient)."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if not texts:
+            raise ValueError("embed_text needs at least one text")
+        tokens = self.tokenizer(list(texts)).to(self.mean.device)  # [N, T]
+        return F.normalize(self.model.encode_text(tokens).float(), dim=-1)
+
+    def embed_image(self, images: torch.Tensor) -> torch.Tensor:
+        """Unit-norm image embeddings [B, D] of images [B, 3, H, W] in [-1, 1] (differentiable)."""
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected images [B, 3, H, W] in [-1, 1], got {tuple(images.shape)}")
+        x = self.preprocess(images)
+        dtype = self.model.logit_scale.dtype
+        return F.normalize(self.model.encode_image(x.to(dtype)).float(), dim=-1)
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """[-1, 1] images -> the model's normalised input at its size (antialiased resize)."""
+        x = (images.float() + 1) / 2  # [B, 3, H, W] in [0, 1]
+        if tuple(x.shape[-2:]) != self._size:
+            x = F.interpolate(x, size=self._size, mode="bilinear", antialias=True)
+        return (x - self.mean) / self.std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Same as :meth:`embed_image`."""
+        return self.embed_image(images)
+
+
+def _read_config(config: dict | str | Path) -> tuple[dict, dict | None, Path | None]:
+    """(model_cfg, preprocess_cfg or None, default weights path or None) from any accepted form."""
+    default_weights = None
+    if isinstance(config, (str, Path)):
+        path = Path(config)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as e:
+            raise ConfigError(f"CLIP config file {path} does not exist") from e
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"CLIP config file {path} is not valid JSON: {e}") from e
+        if "kind" in data and "config" in data:
+            sibling = path.with_suffix(".safetensors")
+            default_weights = sibling if sibling.is_file() else None
+    elif isinstance(config, dict):
+        data = config
+    else:
+        raise ConfigError(f"a CLIP config is a dict or a JSON file, got {type(config).__name__}")
+    if "kind" in data and "config" in data:
+        if data["kind"] not in CLIP_KINDS:
+            raise ConfigError(f"the record holds a {data['kind']!r} model, not {CLIP_KINDS}")
+        data = data["config"]
+    preprocess_cfg = data.get("preprocess_cfg") if "model_cfg" in data else None
+    model_cfg = dict(data.get("model_cfg", data))
+    missing = [k for k in _REQUIRED if k not in model_cfg]
+    if missing:
+        raise ConfigError(
+            f"open_clip model config lacks {', '.join(missing)}; it needs {', '.join(_REQUIRED)} "
+            "(see open_clip's model_configs/*.json)"
+        )
+    vision = dict(model_cfg["vision_cfg"])
+    if "head_width" not in vision and isinstance(vision.get("width"), int):
+        # open_clip's default head width (64) leaves a narrower tiny tower with zero heads.
+        vision["head_width"] = min(64, vision["width"])
+        model_cfg["vision_cfg"] = vision
+    return model_cfg, preprocess_cfg, default_weights
+
+
+def _register_config(model_cfg: dict) -> str:
+    """Register ``model_cfg`` with open_clip under a content-derived name; returns the name."""
+    import open_clip
+
+    text = json.dumps(model_cfg, sort_keys=True)
+    name = "soundedit-" + hashlib.sha1(text.encode()).hexdigest()[:12]
+    with _REGISTER_LOCK:
+        if name in open_clip.list_models():
+            return name
+        # open_clip reads model configs from JSON files named after the model.
+        with tempfile.TemporaryDirectory(prefix="soundedit-clip-") as folder:
+            path = Path(folder) / f"{name}.json"
+            path.write_text(text, encoding="utf-8")
+            open_clip.add_model_config(path)
+            # The file is gone after this block; drop its path so later rescans skip it.
+            from open_clip import factory
+
+            paths = getattr(factory, "_MODEL_CONFIG_PATHS", None)
+            if isinstance(paths, list) and path in paths:
+                paths.remove(path)
+    if name not in open_clip.list_models():
+        raise ConfigError("open_clip did not accept the model config (needs "
+                          f"{', '.join(_REQUIRED)}): {text[:200]}")
+    return name
+
+
+def _resolve_tag(name: str, tag: str) -> Path:
+    """The local file of the registry's CLIP entry for (architecture, tag)."""
+    from soundedit import hub
+
+    entries = [e for e in hub.load_registry().values() if e.kind == "clip"]
+    for entry in entries:
+        defaults = entry.defaults or {}
+        arch = defaults.get("arch", DEFAULT_ARCH)
+        if defaults.get("pretrained", "openai") == tag and arch.replace("-quickgelu", "") in name:
+            return hub.resolve(entry.name)
+    known = ", ".join(f"{(e.defaults or {}).get('pretrained', 'openai')}" for e in entries)
+    raise ConfigError(
+        f"{tag!r} is neither a file nor a CLIP tag in weights/registry.toml for {name}; "
+        f"known tags: {known or 'none'}"
+    )
+
