@@ -1,0 +1,122 @@
+"""Read StyleGAN2 generators from the files people have into one canonical form.
+
+``read_checkpoint`` returns rosinality-named tensors (plus ``mean_w``) and a
+:class:`GeneratorConfig` read from the tensors themselves, whatever the source:
+
+* ``safetensors`` — our own ``NAME.safetensors`` + ``NAME.json`` (kind ``"stylegan2"``);
+* ``rosinality`` — ``.pt`` from rosinality/stylegan2-pytorch, converted (``g_ema`` +
+  ``latent_avg``) or straight from its train.py (g, d, g_ema, optimisers, argparse args);
+* ``nvidia`` — stylegan2-ada-pytorch / stylegan3 persistence pickles (``G_ema``);
+* ``tensorflow`` — the original StyleGAN2 pickles (``(G, D, Gs)`` of ``tflib.Network``).
+
+Pickles are read by restricted unpicklers with an allow-list: nothing in them is imported or
+executed (not NVIDIA's embedded ``module_src``, not TF's ``build_module_src``); anything else
+is refused with a :class:`CheckpointError` naming the global that was asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from soundedit.config import to_dict
+from soundedit.errors import CheckpointError, ConfigError
+from soundedit.gan.stylegan2 import Generator, GeneratorConfig, config_from_dict
+from soundedit.weights_io import load_weights, save_weights, weight_paths
+
+KIND = "stylegan2"
+FORMATS = ("safetensors", "rosinality", "nvidia", "tensorflow")
+MEAN_W_SAMPLES = 4096  # samples used to estimate mean w when a file has none
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    state_dict: dict[str, torch.Tensor]  # rosinality names + "mean_w"
+    config: GeneratorConfig  # architecture read from the tensors
+    format: str  # one of FORMATS
+    info: dict[str, Any] = field(default_factory=dict)  # has_mean_w, source details, notes
+
+
+def save_generator(
+    generator: Generator, path: str | Path, meta: dict[str, Any] | None = None
+) -> Path:
+    """Write ``generator`` as NAME.safetensors + NAME.json (kind "stylegan2")."""
+    return save_weights(path, generator.state_dict(), kind=KIND, config=generator.config, meta=meta)
+
+
+def read_checkpoint(path: str | Path) -> LoadedCheckpoint:
+    """Read any supported StyleGAN2 file (see the module docstring).
+
+    Raises:
+        CheckpointError: missing, damaged, unsupported or refused as unsafe; the message says
+            which formats are accepted.
+    """
+    path = Path(path)
+    if path.suffix in (".safetensors", ".json") or (
+        not path.exists() and weight_paths(path)[0].is_file()
+    ):
+        return _read_safetensors(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    from soundedit.gan import readers
+
+    return readers.read_file(path)
+
+
+def load_generator(path: str | Path, *, device: str | torch.device = "cpu") -> Generator:
+    """A ready :class:`Generator` (eval mode) from any supported file.
+
+    ``path`` may also be a registry name (resolved with :func:`soundedit.hub.resolve`) when no
+    such file exists.
+    """
+    if not Path(path).exists() and not weight_paths(path)[0].is_file():
+        path = _resolve_registry_name(str(path))
+    loaded = read_checkpoint(path)
+    generator = Generator(loaded.config)
+    missing, unexpected = generator.load_state_dict(loaded.state_dict, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path}: tensors do not fit a StyleGAN2 generator "
+            f"(missing {', '.join(missing[:5]) or 'none'}; "
+            f"unexpected {', '.join(unexpected[:5]) or 'none'})"
+        )
+    return generator.to(device).eval()
+
+
+def _resolve_registry_name(name: str) -> Path:
+    try:
+        from soundedit.hub import resolve
+    except ImportError as e:
+        raise CheckpointError(f"checkpoint {name} does not exist") from e
+    return Path(resolve(name))
+
+
+def _read_safetensors(path: Path) -> LoadedCheckpoint:
+    tensors, record = load_weights(path, kind=KIND)
+    try:
+        config = config_from_dict(record.get("config", {}))
+    except ConfigError as e:
+        raise CheckpointError(f"{path}: bad generator config in its .json: {e}") from e
+    info = {"has_mean_w": "mean_w" in tensors, "meta": record.get("meta", {})}
+    return LoadedCheckpoint(tensors, config, "safetensors", info)
+
+
+def describe(loaded: LoadedCheckpoint) -> dict[str, Any]:
+    """JSON-ready summary of a checkpoint (what ``soundedit inspect`` prints)."""
+    config = loaded.config
+    return {
+        "format": loaded.format,
+        "resolution": config.resolution,
+        "style_dim": config.style_dim,
+        "n_mlp": config.n_mlp,
+        "n_latent": config.n_latent,
+        "channels": config.channel_table(),
+        "channel_multiplier": None if config.channels else config.channel_multiplier,
+        "has_mean_w": bool(loaded.info.get("has_mean_w")),
+        "config": to_dict(dataclasses.replace(config)),
+        **{k: v for k, v in loaded.info.items() if k not in ("has_mean_w", "meta")},
+    }
