@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here so that `import soundedit` stays light.
     from soundedit import hub_commands
     from soundedit.edit import commands as edit_commands
+    from soundedit.gan import commands as gan_commands
     from soundedit.soundscapes import commands as soundscapes_commands
 
     parser = argparse.ArgumentParser(
@@ -25,7 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Edit StyleGAN2 images with sound (library, CLI and Gradio app).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (hub_commands.register, edit_commands.register, soundscapes_commands.register):
+    for register in (
+        hub_commands.register,
+        edit_commands.register,
+        gan_commands.register,
+        soundscapes_commands.register,
+    ):
         register(subparsers)
     return parser
 

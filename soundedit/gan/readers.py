@@ -37,13 +37,11 @@ def read_file(path: Path) -> LoadedCheckpoint:
         head = f.read(len(_LEGACY_TORCH_MAGIC))
     if zipfile.is_zipfile(path) or head == _LEGACY_TORCH_MAGIC:
         return read_rosinality(path)
-    if not head.startswith(b"\x80"):
-        raise CheckpointError(f"{path} is neither a torch file nor a pickle; accepted: {ACCEPTED}")
     try:
         with path.open("rb") as f:
             obj = safe_load(f)
     except CheckpointError as e:
-        raise CheckpointError(f"{path}: {e}") from e
+        raise CheckpointError(f"{path}: {e}; accepted: {ACCEPTED}") from e
     if isinstance(obj, Mapping) and isinstance(obj.get("G_ema"), PersistentRecord):
         return read_nvidia(obj, path)
     if isinstance(obj, tuple) and obj and all(isinstance(n, TFNetworkStub) for n in obj):

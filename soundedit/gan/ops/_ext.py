@@ -58,13 +58,17 @@ def use_cuda(x: torch.Tensor, impl: str) -> bool:
         raise ConfigError(f"impl must be one of {', '.join(IMPLS)}, got {impl!r}")
     if impl == "ref":
         return False
-    if x.device.type != "cuda":
+    if not _is_cuda(x):
         if impl == "cuda":
             warn_once(
                 "cpu", "impl='cuda' asked for a tensor not on a CUDA device; using PyTorch ops"
             )
         return False
     return get_extension() is not None
+
+
+def _is_cuda(x: torch.Tensor) -> bool:
+    return x.device.type == "cuda"
 
 
 def reset() -> None:
