@@ -288,3 +288,22 @@ def test_nothing_is_left_in_temp(tmp_path, monkeypatch, wav_file, long_file):
             pass
     assert os.listdir(scratch) == []
     assert set(os.listdir(wav_file.parent)) == before
+
+
+@pytest.mark.parametrize("prefix", [b"", b"RIFF", b"\xff\xfb", b"ID3\x03\x00", b"OggS", b"fLaC"])
+def test_random_bytes_behind_real_magic_numbers(prefix):
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        _expect(prefix + rng.bytes(int(rng.integers(1, 8000))), "accepted|no samples|sample")
+
+
+@pytest.mark.parametrize("fmt, suffix", [("WAV", "wav"), ("FLAC", "flac"), ("OGG", "ogg")])
+def test_files_cut_mid_stream_load_or_fail_cleanly(tmp_path, sounds, fmt, suffix):
+    path = sounds.write(tmp_path / f"x.{suffix}", sounds.noise(1.0, 22050), 22050, format=fmt)
+    data = path.read_bytes()
+    for fraction in (0.2, 0.5, 0.9):
+        try:
+            sound = load_sound(data[: int(len(data) * fraction)])
+        except AudioError:
+            continue
+        assert 0 < sound.seconds <= 1.0 and np.all(np.isfinite(sound.samples))
