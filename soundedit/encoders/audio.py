@@ -197,7 +197,13 @@ def load_authors_checkpoint(
     return encoder.to(device).eval()
 
 
-def load_strict(module: nn.Module, state: dict[str, torch.Tensor], *, source: str) -> None:
+def load_strict(
+    module: nn.Module,
+    state: dict[str, torch.Tensor],
+    *,
+    source: str,
+    what: str = "audio encoder",
+) -> None:
     """``module.load_state_dict(state)`` requiring every key and shape to match.
 
     Raises:
@@ -217,7 +223,7 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], *, source: st
             if items:
                 more = f" (+{len(items) - 8} more)" if len(items) > 8 else ""
                 parts.append(f"{label}: {', '.join(items[:8])}{more}")
-        raise CheckpointError(f"{source} does not fit the audio encoder; " + "; ".join(parts))
+        raise CheckpointError(f"{source} does not fit the {what}; " + "; ".join(parts))
     module.load_state_dict(state, strict=True)
 
 
