@@ -42,6 +42,10 @@ ACCEPTED_FORMATS = "WAV (8/16/24/32-bit integer or float), FLAC, OGG/Vorbis, MP3
 ACCEPTED_SOURCES = "a file path, the file's bytes, a (sample_rate, array) pair, or a Sound"
 
 
+# what soundfile raises for data it cannot decode (TypeError: headerless RAW needs a rate)
+_DECODE_ERRORS = (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError)
+
+
 class AudioFileNotFoundError(AudioError, FileNotFoundError):
     """The sound file does not exist (catchable as AudioError or FileNotFoundError)."""
 
@@ -180,7 +184,9 @@ def _read_path(path: Path, limits: AudioLimits):
     try:
         with soundfile.SoundFile(name) as f:
             return (*_read_open(f, name, limits), name)
-    except soundfile.LibsndfileError as e:
+    except AudioError:
+        raise
+    except _DECODE_ERRORS as e:
         raise _decode_error(name, e) from e
 
 
@@ -190,7 +196,9 @@ def _read_bytes(data: bytes, limits: AudioLimits):
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as f:
             return (*_read_open(f, name, limits), name)
-    except (soundfile.LibsndfileError, TypeError, RuntimeError) as e:
+    except AudioError:
+        raise
+    except _DECODE_ERRORS as e:
         raise _decode_error(name, e) from e
 
 
@@ -207,6 +215,8 @@ def _check_size(size: int, name: str, limits: AudioLimits) -> None:
 def _decode_error(name: str, e: Exception) -> AudioError:
     detail = str(e).strip() or type(e).__name__
     detail = re.sub(r"^Error opening .*?: ", "", detail)  # the name is already in the message
+    if "does not exist" in detail or "samplerate must be specified" in detail:
+        detail = "unrecognised or damaged data"  # libsndfile's words for these mislead
     return AudioError(
         f"{name} could not be decoded as sound ({detail}); accepted: {ACCEPTED_FORMATS}"
     )
@@ -216,12 +226,12 @@ def _read_open(f: soundfile.SoundFile, name: str, limits: AudioLimits):
     """Check the header of an open file, then read only the frames within the duration limit."""
     _check_rate(f.samplerate, name, limits)
     _check_channels(f.channels, name, limits, hint="")
-    frames = f.frames if f.frames >= 0 else None
     keep = _frames_to_keep(f.samplerate, limits)
-    data = f.read(
-        frames=keep if frames is None else min(frames, keep), dtype="float32", always_2d=True
-    )
-    return data, f.samplerate, frames if frames is not None else len(data)
+    wanted = min(f.frames, keep) if f.frames >= 0 else keep
+    data = f.read(frames=wanted, dtype="float32", always_2d=True)
+    # a header may promise more frames than a damaged or VBR file holds: trust what was read
+    frames = max(f.frames, keep) if len(data) == keep else len(data)
+    return data, f.samplerate, frames
 
 
 def _read_pair(pair, limits: AudioLimits):

@@ -307,3 +307,18 @@ def test_files_cut_mid_stream_load_or_fail_cleanly(tmp_path, sounds, fmt, suffix
         except AudioError:
             continue
         assert 0 < sound.seconds <= 1.0 and np.all(np.isfinite(sound.samples))
+
+
+def test_headerless_raw_and_misnamed_files(tmp_path, sounds):
+    raw = sounds.write(tmp_path / "x.raw", np.zeros(800), 8000, subtype="PCM_16")
+    _expect(raw, "x.raw could not be decoded.*accepted")
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(np.random.default_rng(5).bytes(3000))
+    _expect(junk, "junk.mp3 could not be decoded")
+
+
+def test_a_header_promising_more_than_the_file_holds(tmp_path, sounds):
+    path = sounds.write(tmp_path / "x.wav", sounds.noise(1.0, 8000), 8000, subtype="PCM_16")
+    sound = load_sound(path.read_bytes()[: 44 + 2 * 4000])  # header says 1 s, data holds 0.5 s
+    assert sound.seconds == pytest.approx(0.5) and not sound.truncated
+    assert sound.source_seconds == pytest.approx(0.5)
