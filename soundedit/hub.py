@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tomllib
 import urllib.parse
 import urllib.request
@@ -237,6 +238,7 @@ def resolve(
         why = "downloads are off" if not download else "offline mode is on"
         raise WeightsNotFoundError(_missing_message(entry, weights_dir, why))
     try:
+        _check_host(_download_host(entry))
         if entry.source.startswith("hf://"):
             return _download_hf(entry, cache_dir)
         target = get_cache_dir(cache_dir) / "downloads" / entry.filename
@@ -244,7 +246,8 @@ def resolve(
     except (CheckpointError, WeightsNotFoundError):
         raise
     except Exception as e:  # network stacks raise many types; all mean "not available now"
-        reason = f"download failed: {type(e).__name__}: {e}"
+        first_line = (str(e).strip().splitlines() or [""])[0][:160]
+        reason = f"download failed: {type(e).__name__}: {first_line}"
         raise WeightsNotFoundError(_missing_message(entry, weights_dir, reason)) from e
 
 
@@ -305,6 +308,22 @@ def _missing_message(entry: RegistryEntry, weights_dir, reason: str) -> str:
 
 
 # ---- downloads and checks ---------------------------------------------------------------------
+
+
+def _download_host(entry: RegistryEntry) -> str:
+    if entry.source.startswith("hf://"):
+        from huggingface_hub import constants
+
+        return urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    return urllib.parse.urlparse(entry.source).hostname or ""
+
+
+def _check_host(host: str) -> None:
+    """Fail fast (instead of retrying for half a minute) when the host name does not resolve."""
+    try:
+        socket.getaddrinfo(host, 443)
+    except (socket.gaierror, UnicodeError) as e:
+        raise OSError(f"no network: cannot resolve {host} ({e})") from e
 
 
 def _download_hf(entry: RegistryEntry, cache_dir) -> Path:

@@ -154,6 +154,21 @@ def test_http_error_is_weights_not_found(dirs, server):
         hub.resolve("toy", progress=False)
 
 
+def test_unresolvable_host_fails_fast(dirs, monkeypatch):
+    import socket
+
+    weights, _ = dirs
+    write_registry(weights, http_entry("toy", "hf://owner/repo/toy.pt"))
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(WeightsNotFoundError, match="no network: cannot resolve") as info:
+        hub.resolve("toy")
+    assert f"put it in {weights}/ as toy.pt" in str(info.value)
+
+
 def _fake_hf_cache(root: Path, repo: str, filename: str, data: bytes) -> Path:
     """The Hugging Face cache layout: refs/main -> snapshots/<commit>/<file> (a real file)."""
     folder = root / f"models--{repo.replace('/', '--')}"
@@ -186,6 +201,7 @@ def test_hf_download_checked_and_deleted_on_mismatch(dirs, monkeypatch):
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(hub, "_check_host", lambda host: None)  # no DNS in the test
     with pytest.raises(CheckpointError, match=WRONG_SHA):
         hub.resolve("toy")
     assert calls == [("owner/repo", "toy.pt", "v1")]

@@ -114,3 +114,21 @@ def _reference_from_fp16(bridge, tensors):
     clone = ClipBridge.from_config(TINY_CLIP)
     clone.model.load_state_dict({k: v.float() for k, v in tensors.items()})
     return clone
+
+
+def test_pretrained_tag_resolves_through_the_registry(tiny_clip, images, tmp_path, monkeypatch):
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    torch.save(tiny_clip.model.state_dict(), weights / "tiny-clip.pt")
+    (weights / "registry.toml").write_text(
+        "[models.tiny-clip]\n"
+        'domain = "encoder"\nkind = "clip"\nformat = "open_clip"\n'
+        'source = "hf://owner/repo/open_clip_model.safetensors"\nfilename = "tiny-clip.pt"\n'
+        f'defaults = {{ arch = "{tiny_clip.name}", pretrained = "tinytag" }}\n'
+    )
+    monkeypatch.setenv("SOUNDEDIT_WEIGHTS", str(weights))
+    monkeypatch.delenv("SOUNDEDIT_REGISTRY", raising=False)
+    loaded = ClipBridge.from_pretrained(tiny_clip.name, "tinytag")
+    torch.testing.assert_close(loaded.embed_image(images), tiny_clip.embed_image(images))
+    with pytest.raises(ConfigError, match="known tags: tinytag"):
+        ClipBridge.from_pretrained(tiny_clip.name, "laion2b")
