@@ -80,7 +80,7 @@ class AudioLimits:
 DEFAULT_LIMITS = AudioLimits()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: compare samples with numpy, not ==
 class Sound:
     """A mono sound: float32 samples [n] at ``rate`` Hz, with what loading did to it."""
 
