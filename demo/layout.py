@@ -299,7 +299,14 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
         "outputs": out(WORLD_OUTPUTS),
         "api_visibility": "private",
     }
-    demo.load(**world_event).then(**show_source)
+    # Worlds whose weights arrived since the server started become ready on a page reload.
+    demo.load(
+        lambda: gr.update(choices=h.catalog.choices()),
+        None,
+        ui["world"],
+        api_visibility="private",
+        queue=False,
+    ).then(**world_event).then(**show_source)
     ui["world"].input(**world_event).then(**show_source)
     ui["new_seed"].click(new_seed_fn, None, ui["seed"], api_visibility="private").then(
         **show_source

@@ -15,7 +15,7 @@ from typing import Any
 SOUNDSCAPES_HOWTO = (
     "The SoundScapes models are trained by the project itself, offline, on a CPU: run "
     "`python -m soundedit soundscapes train` from the repository root; the weights land in "
-    "`weights/soundscapes/` and this world becomes ready on the next start."
+    "`weights/soundscapes/` and this world is ready when you reload this page."
 )
 
 

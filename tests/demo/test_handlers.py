@@ -166,7 +166,7 @@ def test_a_latent_file_can_be_the_source(handlers, tiny_bundle, tmp_path):
     assert "source_latent.npy" in {Path(p).name for p in final["files"]}
 
 
-def test_sound_run_with_gain_and_a_second_sound(handlers, audio_stack, sound_files):
+def test_sound_run_with_gain_and_a_second_sound(handlers, sound_files):
     final = run_views(
         handlers, sound=sound_files[0], sound2=sound_files[1], mix=0.3, gain_db=-6, mode="sound"
     )[-1]
@@ -176,7 +176,7 @@ def test_sound_run_with_gain_and_a_second_sound(handlers, audio_stack, sound_fil
     assert "--gain-db -6" in final["command"]
 
 
-def test_mix_mode_fills_the_whole_result_row(handlers, audio_stack, sound_file):
+def test_mix_mode_fills_the_whole_result_row(handlers, sound_file):
     final = run_views(handlers, sound=sound_file, mode="mix", mix_layer=2)[-1]
     for key in ("out_source", "out_sound", "out_text", "out_mixed"):
         assert is_image(final[key]), key
