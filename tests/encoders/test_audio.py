@@ -169,3 +169,22 @@ def _as_dict(config):
     from dataclasses import asdict
 
     return asdict(config)
+
+
+def test_embed_sound_with_the_real_front_ends():
+    pytest.importorskip("soundedit.audio.features")
+    rate = 16_000
+    t = np.arange(rate * 2) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    torch.manual_seed(0)
+    small = AudioEncoder(SMALL).eval()
+    emb = embed_sound(small, (rate, tone))
+    assert emb.shape == (1, 16)
+    torch.testing.assert_close(embed_sound(small, (rate, tone)), emb, rtol=0, atol=0)
+    quiet = embed_sound(small, (rate, tone * 0.05))
+    assert not torch.allclose(quiet, emb)  # the soundscapes front end keeps the level
+
+    authors = AudioEncoder(AudioEncoderConfig(backbone="resnet18", front_end="soundclip")).eval()
+    emb = embed_sound(authors, (rate, tone))
+    assert emb.shape == (1, 512)
+    torch.testing.assert_close(emb.norm(dim=-1), torch.ones(1))
