@@ -38,7 +38,7 @@ import soundfile
 from soundedit.errors import AudioError, ConfigError
 
 SILENCE_DBFS = -80.0  # a sound whose peak is below this level is flagged silent
-ACCEPTED_FORMATS = "WAV (8/16/24/32-bit integer or float), FLAC, OGG/Vorbis, MP3 or AIFF"
+ACCEPTED_FORMATS = "WAV (8/16/24/32-bit integer or float), FLAC, OGG (Vorbis or Opus), MP3 or AIFF"
 ACCEPTED_SOURCES = "a file path, the file's bytes, a (sample_rate, array) pair, or a Sound"
 
 

@@ -37,10 +37,6 @@ def write_sound(path: Path, data: np.ndarray, rate: int, **kwargs) -> Path:
     return path
 
 
-def has_mp3_encoder() -> bool:
-    return "MPEG_LAYER_III" in soundfile.available_subtypes("MP3")
-
-
 @pytest.fixture(scope="session")
 def long_file(tmp_path_factory) -> Path:
     """A 10-minute 8 kHz 16-bit mono WAV with a marker: a loud first second, then quiet noise."""
@@ -58,7 +54,7 @@ def wav_file(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def sounds():
-    """The corpus helpers for test bodies: tone, noise, multichannel, write, has_mp3_encoder."""
+    """The corpus helpers for test bodies: tone, noise, multichannel, write."""
     from types import SimpleNamespace
 
     return SimpleNamespace(
@@ -66,5 +62,4 @@ def sounds():
         noise=noise,
         multichannel=multichannel,
         write=write_sound,
-        has_mp3_encoder=has_mp3_encoder,
     )

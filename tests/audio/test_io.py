@@ -45,15 +45,21 @@ def test_lossless_formats_round_trip(tmp_path, sounds, fmt, subtype, suffix, ste
     assert sound.source_seconds == pytest.approx(0.25, abs=1e-4)
 
 
-@pytest.mark.parametrize("fmt, subtype, suffix", [("OGG", "VORBIS", "ogg"), ("MP3", None, "mp3")])
-def test_lossy_formats_decode(tmp_path, sounds, fmt, subtype, suffix):
-    if fmt == "MP3" and not sounds.has_mp3_encoder():
-        pytest.skip("this libsndfile cannot write MP3 (needs libsndfile >= 1.1 with LAME)")
-    samples = sounds.tone(1.0, 44100, amp=0.5)
-    kwargs = {"subtype": "MPEG_LAYER_III"} if fmt == "MP3" else {"subtype": subtype}
-    path = sounds.write(tmp_path / f"x.{suffix}", samples, 44100, format=fmt, **kwargs)
+@pytest.mark.parametrize(
+    "fmt, subtype, suffix, rate",
+    [
+        ("OGG", "VORBIS", "ogg", 44100),
+        ("OGG", "OPUS", "opus", 48000),
+        ("MP3", "MPEG_LAYER_III", "mp3", 44100),
+    ],
+)
+def test_lossy_formats_decode(tmp_path, sounds, fmt, subtype, suffix, rate):
+    if subtype not in soundfile.available_subtypes(fmt):
+        pytest.skip(f"this libsndfile cannot write {fmt}/{subtype} (MP3 needs libsndfile >= 1.1)")
+    samples = sounds.tone(1.0, rate, amp=0.5)
+    path = sounds.write(tmp_path / f"x.{suffix}", samples, rate, format=fmt, subtype=subtype)
     sound = load_sound(path)
-    assert sound.rate == 44100
+    assert sound.rate == rate
     assert sound.seconds == pytest.approx(1.0, abs=0.06)  # mp3 adds encoder delay/padding
     rms = float(np.sqrt(np.mean(sound.samples**2)))
     assert rms == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
