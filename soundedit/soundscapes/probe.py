@@ -55,12 +55,17 @@ class Probe(nn.Module):
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Parameters [B, P], clamped to [0, 1]."""
+        return self.regress(images).clamp(0, 1)
+
+    def regress(self, images: torch.Tensor) -> torch.Tensor:
+        """The raw linear outputs [B, P] (trained with L1; not squashed, so no unit dies at 0)."""
         size = self.config.image_size
         if images.shape[-1] != size or images.shape[-2] != size:
             images = nn.functional.interpolate(
                 images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
             )
-        return torch.sigmoid(self.head(self.features(images)))
+        return self.head(self.features(images))
 
     @torch.no_grad()
     def describe(self, images: torch.Tensor) -> list[dict[str, float]]:

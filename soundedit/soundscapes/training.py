@@ -48,7 +48,7 @@ def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 # --- probe ---------------------------------------------------------------------------------------
 
 
-def train_probe(*, seed: int = 0, steps: int = 3000, batch: int = 64, log: Log = print) -> Path:
+def train_probe(*, seed: int = 0, steps: int = 2500, batch: int = 64, log: Log = print) -> Path:
     """Train the probe on renders of prior samples; writes weights/soundscapes/probe.*"""
     from soundedit.soundscapes.probe import Probe, save_probe
 
@@ -62,7 +62,7 @@ def train_probe(*, seed: int = 0, steps: int = 3000, batch: int = 64, log: Log =
             group["lr"] = cosine_lr(step, steps, 2e-3)
         params = sample_params(batch, g)
         images = degrade(render(params), g)
-        loss = (probe(images) - params).abs().mean()
+        loss = (probe.regress(images) - params).abs().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -95,16 +95,15 @@ GENERATOR_CONFIG: dict = {
     "resolution": 64,
     "style_dim": 64,
     "n_mlp": 4,
-    "channels": {4: 128, 8: 128, 16: 64, 32: 48, 64: 24},
+    "channels": {4: 128, 8: 128, 16: 64, 32: 32, 64: 16},
 }
 
 
 def build_generator():
     """A fresh generator with :data:`GENERATOR_CONFIG`."""
-    from soundedit.config import from_dict
-    from soundedit.gan.stylegan2 import Generator, GeneratorConfig
+    from soundedit.gan.stylegan2 import Generator, config_from_dict
 
-    return Generator(from_dict(GeneratorConfig, GENERATOR_CONFIG))
+    return Generator(config_from_dict(GENERATOR_CONFIG))
 
 
 def generator_images(G, z: torch.Tensor) -> torch.Tensor:
@@ -123,7 +122,7 @@ def regression_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return loss
 
 
-def train_generator(*, seed: int = 0, steps: int = 2500, batch: int = 16, log: Log = print) -> Path:
+def train_generator(*, seed: int = 0, steps: int = 2000, batch: int = 16, log: Log = print) -> Path:
     """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*"""
     from soundedit.gan.checkpoints import save_generator
     from soundedit.soundscapes.params import params_from_z
@@ -278,6 +277,85 @@ def clip_zero_shot(model: nn.Module, *, n_per_class: int = 50, seed: int = 20_00
         image = nn.functional.normalize(model.encode_image(images), dim=-1)
         correct += int(((image @ text.T).argmax(dim=1) == label).sum())
     return correct / (n_per_class * len(CLASSES))
+
+
+# --- audio encoder -------------------------------------------------------------------------------
+
+AUDIO_ENCODER_CONFIG: dict = {
+    "backbone": "small_cnn",
+    "stem": "timm1",
+    "embed_dim": CLIP_CONFIG["embed_dim"],
+    "front_end": "soundscapes",
+    "widths": (32, 64, 128, 256),
+}
+
+
+def scene_items(n: int, *, seed: int) -> list:
+    """``n`` training items: half prior scenes, half scenes dominated by one class (balanced).
+
+    Each item pairs the scene's sound (16 kHz waveform), its caption, its render (the "video
+    frame") and its dominant class (for the weak-pair term); the group is the scene id.
+    """
+    from soundedit.soundscapes.captions import captions
+    from soundedit.soundscapes.params import CLASSES, dominant_class, sample_for_class
+    from soundedit.soundscapes.synth import RATE, synthesize
+    from soundedit.train import TrainItem
+
+    g = torch.Generator().manual_seed(seed)
+    focused = [sample_for_class(CLASSES[i % len(CLASSES)], 1, g, low=0.3) for i in range(n // 2)]
+    params = torch.cat([sample_params(n - n // 2, g), *focused])
+    sounds = synthesize(params, seed=seed)
+    texts = captions(params, seed=seed)
+    labels = dominant_class(params)
+    images = torch.cat([render(chunk) for chunk in params.split(256)])
+    return [
+        TrainItem(
+            audio=(RATE, sounds[i]),
+            text=texts[i],
+            label=labels[i],
+            image=images[i],
+            group=f"scene-{seed}-{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def train_audio(*, seed: int = 0, steps: int = 1200, n_items: int = 3000, log: Log = print) -> Path:
+    """Train the audio encoder with soundedit.train (all four losses) against the tiny CLIP."""
+    from soundedit.encoders.audio import save_audio_encoder
+    from soundedit.encoders.clip import ClipBridge
+    from soundedit.train import LossConfig, TrainConfig, train_audio_encoder
+
+    start = time.time()
+    torch.manual_seed(seed)
+    clip = ClipBridge.from_file(WEIGHTS_DIR / "clip")
+    train_items = scene_items(n_items, seed=seed)
+    val_items = scene_items(256, seed=50_000 + seed)
+    log(f"audio: {len(train_items)} training scenes synthesised in {time.time() - start:.0f}s")
+    batch = 64
+    config = TrainConfig(
+        encoder=dict(AUDIO_ENCODER_CONFIG),
+        epochs=max(1, math.ceil(steps / (n_items // batch))),
+        max_steps=steps,
+        batch_size=batch,
+        optimizer="adamw",
+        lr=2e-3,
+        weight_decay=1e-4,
+        schedule="cosine",
+        warmup_steps=50,
+        losses=LossConfig(text=1.0, image=1.0, augment=1.0, weak_kl=1.0),
+        seed=seed,
+        progress=False,
+        val_every=5,
+    )
+    result = train_audio_encoder(config, train_items, val_items, clip=clip, log=log)
+    meta = {
+        "command": train_command("audio", seed, steps),
+        "seconds": round(time.time() - start, 1),
+        "history": result.history[-1] if result.history else {},
+        "losses": "text + image + augment + weak_kl (soundedit.train)",
+    }
+    return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
 
 
 __all__ = ["N_PARAMS", "WEIGHTS_DIR", "cosine_lr", "degrade", "probe_errors", "train_probe"]

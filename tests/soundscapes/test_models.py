@@ -1,0 +1,57 @@
+"""SoundScapes models: bundle files, the probe on the committed weights."""
+
+
+import pytest
+import torch
+
+from soundedit.errors import CheckpointError, WeightsNotFoundError
+from soundedit.soundscapes import bundle as ss_bundle
+from soundedit.soundscapes.params import PARAM_NAMES, sample_params
+from soundedit.soundscapes.probe import Probe, load_probe, save_probe
+from soundedit.soundscapes.render import render
+from soundedit.soundscapes.training import WEIGHTS_DIR, probe_errors
+
+needs_weights = pytest.mark.skipif(
+    not (WEIGHTS_DIR / "probe.safetensors").is_file(), reason="SoundScapes weights not built"
+)
+
+
+def test_missing_file_names_the_file_and_the_command(tmp_path):
+    with pytest.raises(WeightsNotFoundError) as info:
+        ss_bundle.load_soundscapes_bundle(folder=tmp_path)
+    message = str(info.value)
+    assert "generator.safetensors" in message
+    assert "python -m soundedit soundscapes train --model generator" in message
+
+
+def test_damaged_file_names_the_file_and_the_command(tmp_path):
+    save_probe(Probe(), tmp_path / "probe")
+    (tmp_path / "probe.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError) as info:
+        ss_bundle._load("probe", tmp_path, ss_bundle._load_probe, "cpu")
+    assert "probe" in str(info.value) and "--model probe" in str(info.value)
+
+
+def test_probe_round_trip_and_describe(tmp_path):
+    probe = Probe().eval()
+    save_probe(probe, tmp_path / "probe")
+    loaded = load_probe(tmp_path / "probe")
+    images = render(sample_params(2, torch.Generator().manual_seed(0)))
+    described = loaded.describe(images)
+    assert len(described) == 2 and tuple(described[0]) == PARAM_NAMES
+    assert all(0 <= v <= 1 for v in described[0].values())
+
+
+@needs_weights
+def test_committed_probe_reads_renders():
+    probe = load_probe(WEIGHTS_DIR / "probe")
+    errors = probe_errors(probe, n=128, seed=123_457)
+    assert max(errors.values()) < 0.08, errors
+
+
+def test_committed_files_are_small():
+    files = list(WEIGHTS_DIR.glob("*.safetensors")) if WEIGHTS_DIR.is_dir() else []
+    assert all(f.stat().st_size < 20_000_000 for f in files)
+    assert sum(f.stat().st_size for f in files) <= 30_000_000
+
+
