@@ -24,7 +24,7 @@ from typing import Any, Literal
 import torch
 
 from soundedit.config import from_dict
-from soundedit.errors import ConfigError, SoundEditError
+from soundedit.errors import ConfigError
 
 DEFAULT_BUNDLE = "soundscapes"
 GENERATOR_KIND = "stylegan2"
@@ -180,13 +180,19 @@ def _soundscapes_info() -> BundleInfo:
 
 
 def _soundscapes_status() -> tuple[bool, str]:
-    folder = _weights_dir() / "soundscapes"
     try:
-        import soundedit.soundscapes.bundle  # noqa: F401
+        from soundedit.soundscapes.bundle import FILES
+        from soundedit.soundscapes.training import WEIGHTS_DIR
     except ImportError:
-        return False, "the SoundScapes bundle loader is not part of this install yet"
-    if not (folder / "generator.safetensors").is_file():
-        return False, f"SoundScapes weights are not in {folder} yet (train them with soundscapes)"
+        return False, "the SoundScapes bundle loader is not part of this install"
+    folder = Path(WEIGHTS_DIR)
+    wanted = [f"{stem}.{ext}" for stem in FILES.values() for ext in ("safetensors", "json")]
+    missing = [name for name in wanted if not (folder / name).is_file()]
+    if missing:
+        return False, (
+            f"SoundScapes weights missing in {folder}: {', '.join(missing)}; "
+            "build them with `python -m soundedit soundscapes train`"
+        )
     return True, f"embedded in {folder}"
 
 
@@ -217,17 +223,19 @@ def _generator_entries() -> dict:
     return {n: e for n, e in _registry().items() if e.kind == GENERATOR_KIND}
 
 
-def _encoder_entries(entry) -> dict[str, Any]:
-    """The registry entries of the encoders a generator entry needs (kind -> entry)."""
+def _needs_identity(entry) -> bool:
+    return entry.domain == "faces" or float((entry.defaults or {}).get("lambda_id", 0)) > 0
+
+
+def _encoder_entries(*, identity: bool) -> dict[str, Any]:
+    """The registry entries of the shared encoders (role -> entry), first of each kind."""
     registry = _registry()
-    wanted = {"clip": "clip", "audio_encoder": "audio_encoder"}
-    if entry.domain == "faces" or (entry.defaults or {}).get("lambda_id", 0) > 0:
-        wanted["identity"] = "identity"
+    roles = ("clip", "audio_encoder", "identity") if identity else ("clip", "audio_encoder")
     found = {}
-    for role, kind in wanted.items():
-        matches = sorted(n for n, e in registry.items() if e.kind == kind)
+    for role in roles:
+        matches = sorted(n for n, e in registry.items() if e.kind == role)
         if not matches:
-            raise ConfigError(f"weights/registry.toml has no {kind!r} entry for {entry.name}")
+            raise ConfigError(f"weights/registry.toml has no kind = {role!r} entry")
         found[role] = registry[matches[0]]
     return found
 
@@ -235,14 +243,11 @@ def _encoder_entries(entry) -> dict[str, Any]:
 def _registry_status(entry) -> tuple[bool, str]:
     from soundedit.hub import entry_status
 
-    missing = []
-    for e in [entry, *_encoder_entries(entry).values()]:
-        status = entry_status(e.name)
-        state = status[0] if isinstance(status, tuple) else status
-        if state == "missing":
-            missing.append(e.filename)
+    entries = [entry, *_encoder_entries(identity=_needs_identity(entry)).values()]
+    missing = [entry_status(e.name) for e in entries]
+    missing = [status.message for status in missing if status.state == "missing"]
     if missing:
-        return False, f"not downloaded: put {', '.join(missing)} in {_weights_dir()}"
+        return False, "; ".join(missing)
     return True, "downloaded"
 
 
@@ -256,23 +261,31 @@ def _load_registry_bundle(entry, device: str) -> Bundle:
     from soundedit.gan.checkpoints import load_generator
     from soundedit.hub import resolve
 
-    encoders = _load_encoders(_encoder_entries(entry), device)
-    generator = load_generator(resolve(entry.name), device=device).eval()
+    # Resolve every file first: a missing one fails before anything slow is loaded.
+    encoder_paths = {
+        role: (e, resolve(e.name))
+        for role, e in _encoder_entries(identity=_needs_identity(entry)).items()
+    }
+    generator_path = resolve(entry.name)
+    encoders = _load_encoders(encoder_paths, device)
+    generator = load_generator(generator_path, device=device).eval()
     return Bundle(name=entry.name, generator=generator, defaults=_edit_defaults(entry), **encoders)
 
 
-def _load_encoders(entries: dict, device: str) -> dict[str, Any]:
+def _load_encoders(paths: dict, device: str) -> dict[str, Any]:
+    """CLIP, audio encoder and (optionally) identity model from (entry, path) per role."""
     from soundedit.encoders.audio import load_authors_checkpoint
     from soundedit.encoders.clip import ClipBridge
-    from soundedit.hub import resolve
 
-    clip = ClipBridge.from_pretrained("ViT-B-32-quickgelu", str(resolve(entries["clip"].name)))
-    audio = load_authors_checkpoint(resolve(entries["audio_encoder"].name))
+    clip_entry, clip_path = paths["clip"]
+    arch = (clip_entry.defaults or {}).get("arch", "ViT-B-32-quickgelu")
+    clip = ClipBridge.from_pretrained(arch, clip_path, device=device)
+    audio = load_authors_checkpoint(paths["audio_encoder"][1])
     identity = None
-    if "identity" in entries:
+    if "identity" in paths:
         from soundedit.encoders.identity import IdentityModel, load_ir_se50
 
-        identity = IdentityModel(load_ir_se50(resolve(entries["identity"].name))).to(device).eval()
+        identity = IdentityModel(load_ir_se50(paths["identity"][1])).to(device).eval()
     return {
         "clip": clip.to(device).eval(),
         "audio_encoder": audio.to(device).eval(),
@@ -295,14 +308,11 @@ def bundle_from_checkpoint(
     if not path.exists():
         raise ConfigError(f"checkpoint {path} does not exist")
     device = str(torch.device(device))
+    from soundedit.hub import resolve
+
+    paths = {role: (e, resolve(e.name)) for role, e in _encoder_entries(identity=False).items()}
     generator = load_generator(path, device=device).eval()
-    registry = _registry()
-    entry = next((e for e in registry.values() if e.kind == GENERATOR_KIND), None)
-    if entry is None:
-        raise SoundEditError("weights/registry.toml lists no encoders to pair the checkpoint with")
-    encoders = _load_encoders(
-        {k: v for k, v in _encoder_entries(entry).items() if k != "identity"}, device
-    )
+    encoders = _load_encoders(paths, device)
     return Bundle(
         name=path.stem, generator=generator, defaults=defaults or EditDefaults(), **encoders
     )
