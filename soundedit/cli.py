@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from soundedit.edit import commands as edit_commands
     from soundedit.gan import commands as gan_commands
     from soundedit.soundscapes import commands as soundscapes_commands
+    from soundedit.train import commands as train_commands
 
     parser = argparse.ArgumentParser(
         prog="soundedit",
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         edit_commands.register,
         gan_commands.register,
         soundscapes_commands.register,
+        train_commands.register,
     ):
         register(subparsers)
     return parser

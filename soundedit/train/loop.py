@@ -394,6 +394,7 @@ def train_audio_encoder(
     encoder: nn.Module | None = None,
     device: str | torch.device = "cpu",
     log: Log = print,
+    meta: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train an audio encoder into ``clip``'s frozen embedding space.
 
@@ -406,6 +407,7 @@ def train_audio_encoder(
             AudioEncoder from ``config.encoder``.
         device: where the encoder trains. Under ``torchrun`` the process group is joined here.
         log: receives one line per epoch (rank 0 only).
+        meta: extra entries for the checkpoints' json ``meta`` (e.g. how to load the CLIP).
 
     Raises:
         ConfigError: all losses off, an empty dataset, labels missing with the KL term on,
@@ -448,6 +450,7 @@ def train_audio_encoder(
         model = nn.parallel.DistributedDataParallel(tower)
     optimizer = make_optimizer(tower.parameters(), config)
     run = _Run(config, tower, model, optimizer, bank, cache, weak, items, val, clip, device, log)
+    run.extra_meta = dict(meta or {})
     run.resume()
     run.fit(start)
     return run.result(start, skipped)
@@ -468,6 +471,7 @@ class _Run:
         self.best: dict[str, float] = {}
         self.best_state: dict[str, torch.Tensor] | None = None
         self.out = Path(config.out_dir) if config.out_dir else None
+        self.extra_meta: dict[str, Any] = {}
         self.rank, self.world = dist_utils.rank(), dist_utils.world_size()
         self.steps_per_epoch = len(bank) // config.batch_size
         total = self.steps_per_epoch * config.epochs
@@ -498,6 +502,7 @@ class _Run:
                 **metrics,
                 "losses": self.config.losses.weights(),
                 "logit_scale": float(self.tower.temperature().detach()),
+                **self.extra_meta,
             },
         )
         save_encoder(self.tower.encoder, self.out / "last", meta)
