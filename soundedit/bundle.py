@@ -161,7 +161,7 @@ def list_bundles() -> list[BundleInfo]:
     for name, entry in sorted(_generator_entries().items()):
         if name not in _REGISTERED:
             ready, message = _registry_status(entry)
-            title = f"{entry.domain} {entry.resolution}px"
+            title = entry.title or f"{entry.domain} {entry.resolution}px"
             infos.append(BundleInfo(name, title, entry.domain, _status(ready), message))
     return infos
 

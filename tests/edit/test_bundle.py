@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from soundedit import bundle as bundles
 from soundedit.errors import ConfigError
@@ -52,3 +53,62 @@ def test_bundle_properties(make_bundle):
     bundle = make_bundle()
     assert bundle.mix_layer == 3 and str(bundle.device) == "cpu"
     assert bundles.EditDefaults().lambda_reg == 0.008 and bundles.EditDefaults().steps == 300
+
+
+def test_a_real_domain_offline_names_the_missing_file_and_folder(monkeypatch):
+    from soundedit.errors import WeightsNotFoundError
+
+    monkeypatch.setenv("SOUNDEDIT_OFFLINE", "1")
+    bundles.clear_cache("lsun-church")
+    with pytest.raises(WeightsNotFoundError, match=r"is not on this machine.*put it in"):
+        bundles.load_bundle("lsun-church")
+    info = {i.name: i for i in bundles.list_bundles()}
+    if info["ffhq"].status == "missing":
+        assert "stylegan2-ffhq-config-f.pt" in info["ffhq"].message
+        assert "model_ir_se50.pth" in info["ffhq"].message  # faces need the identity model
+
+
+def test_registry_defaults_become_edit_defaults():
+    from soundedit.hub import load_registry
+
+    ffhq = bundles._edit_defaults(load_registry()["ffhq"])
+    assert ffhq.lambda_id == 0.004 and ffhq.mix_layer == 9 and ffhq.steps == 300
+
+
+def test_a_registry_generator_loads_with_its_encoders(monkeypatch, tmp_path, make_bundle):
+    from soundedit.gan.checkpoints import save_generator
+    from soundedit.hub import RegistryEntry
+
+    tiny = make_bundle()
+    path = save_generator(tiny.generator, tmp_path / "tiny.safetensors", {})
+    entries = {
+        "tiny-church": RegistryEntry(
+            "tiny-church", "churches", "stylegan2", defaults={"steps": 7, "lambda_reg": 0.002}
+        ),
+        "clip-x": RegistryEntry("clip-x", "encoder", "clip"),
+        "audio-x": RegistryEntry("audio-x", "encoder", "audio_encoder"),
+    }
+    monkeypatch.setattr(bundles, "_registry", lambda: entries)
+    monkeypatch.setattr(
+        "soundedit.hub.resolve", lambda name: path if name == "tiny-church" else name
+    )
+    loaded = {}
+
+    def fake_encoders(paths, device):
+        loaded.update(paths)
+        return {"clip": tiny.clip, "audio_encoder": None, "identity": None}
+
+    monkeypatch.setattr(bundles, "_load_encoders", fake_encoders)
+    bundle = bundles.load_bundle("tiny-church")
+    try:
+        assert set(loaded) == {"clip", "audio_encoder"}  # no identity model for churches
+        assert bundle.defaults.steps == 7 and bundle.generator.n_latent == 6
+        w = tiny.generator.mean_w.reshape(1, 1, -1).repeat(1, 6, 1)
+        assert torch.equal(bundle.generator.synthesis(w), tiny.generator.synthesis(w))
+    finally:
+        bundles.clear_cache("tiny-church")
+
+
+def test_checkpoint_that_does_not_exist_is_refused():
+    with pytest.raises(ConfigError, match="does not exist"):
+        bundles.bundle_from_checkpoint("/nonexistent/generator.pt")
