@@ -122,7 +122,8 @@ class ClipBridge(nn.Module):
 
     @classmethod
     def from_file(cls, path: str | Path, *, arch: str = DEFAULT_ARCH, device="cpu") -> ClipBridge:
-        """Our safetensors+json pair (kind ``"open_clip"``), or an open_clip checkpoint of ``arch``.
+        """Our safetensors+json pair (kind ``"open_clip"``), an open_clip checkpoint of ``arch``,
+        or the name of a ``kind = "clip"`` registry entry (resolved by :mod:`soundedit.hub`).
 
         Raises:
             FileNotFoundError / CheckpointError: missing or unusable file.
@@ -139,13 +140,30 @@ class ClipBridge(nn.Module):
             return cls.from_config(record["config"], tensor_path, device=device)
         path = Path(path)
         if not path.is_file():
-            raise CheckpointError(f"CLIP weights {path} do not exist")
+            return cls._from_registry(str(path), device=device)
         return cls._create(arch, path, device=device)
+
+    @classmethod
+    def _from_registry(cls, name: str, *, device="cpu") -> ClipBridge:
+        from soundedit import hub
+
+        registry = hub.load_registry()
+        entry = registry.get(name)
+        if entry is None or entry.kind != "clip":
+            clips = sorted(n for n, e in registry.items() if e.kind == "clip")
+            raise CheckpointError(
+                f"CLIP weights {name} are neither a file nor a CLIP entry of the registry "
+                f"({', '.join(clips) or 'none'})"
+            )
+        arch = (entry.defaults or {}).get("arch", DEFAULT_ARCH)
+        return cls._create(arch, hub.resolve(name), device=device)
 
     @classmethod
     def _create(cls, name, weights, *, device="cpu", preprocess_cfg=None) -> ClipBridge:
         import open_clip
 
+        if weights is not None and not Path(weights).is_file():
+            raise CheckpointError(f"CLIP weights {weights} do not exist")
         try:
             model = open_clip.create_model(
                 name,

@@ -132,3 +132,9 @@ def test_pretrained_tag_resolves_through_the_registry(tiny_clip, images, tmp_pat
     torch.testing.assert_close(loaded.embed_image(images), tiny_clip.embed_image(images))
     with pytest.raises(ConfigError, match="known tags: tinytag"):
         ClipBridge.from_pretrained(tiny_clip.name, "laion2b")
+    by_name = ClipBridge.from_file("tiny-clip")
+    torch.testing.assert_close(by_name.embed_text(["x"]), tiny_clip.embed_text(["x"]))
+    with pytest.raises(CheckpointError, match="neither a file nor a CLIP entry"):
+        ClipBridge.from_file("no-such-clip")
+    with pytest.raises(CheckpointError, match="do not exist"):
+        ClipBridge.from_config(TINY_CLIP, weights / "absent.safetensors")
