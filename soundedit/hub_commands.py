@@ -81,6 +81,8 @@ def format_table(rows: list[dict]) -> str:
     lines = [header]
     for r in rows:
         where = r["path"] or f"put {r['filename']} in {_short(r['folder'])}/"
+        if r["kind"] == "bundle" and not r["path"]:
+            where = r["message"]  # which of the bundle's files are missing
         lines.append(
             (
                 r["name"],

@@ -51,6 +51,10 @@ def test_models_table(weights, capsys):
     world = next(line for line in out.splitlines() if line.startswith("world "))
     assert "embedded" in world and str(weights / "world") in world
     assert "1 file(s) missing" in out
+    (weights / "world" / "generator.safetensors").unlink()
+    assert main(["models"]) == 0
+    world = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("world"))
+    assert "generator.safetensors missing in" in world
 
 
 def test_models_json(weights, capsys):
