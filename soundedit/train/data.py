@@ -314,20 +314,23 @@ def compute_item_features(
     *,
     cache_dir: str | Path | None = None,
     progress: bool = False,
-) -> tuple[list[torch.Tensor | None], list[tuple[str, str]]]:
+    lazy: bool = False,
+) -> tuple[list[torch.Tensor | Path | None], list[tuple[str, str]]]:
     """Features [1, H, W] for every item (None where the sound could not be read).
 
     Items that already hold a feature tensor are used as they are; others are loaded with
     ``soundedit.audio.load_sound`` and turned into features with ``front_end`` (a FrontEnd or
     its name), caching them under ``cache_dir`` (safetensors, keyed by path, size, mtime and
-    front end) when given. Returns (features, skipped rows with reasons).
+    front end) when given. With ``lazy`` (and a cache) a sound file's entry is the path of its
+    cached features instead of the tensor, so datasets larger than memory can be trained on.
+    Returns (features, skipped rows with reasons).
     """
     from safetensors.torch import load_file, save_file
 
     cache = Path(cache_dir) if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-    features: list[torch.Tensor | None] = []
+    features: list[torch.Tensor | Path | None] = []
     skipped: list[tuple[str, str]] = []
     for item in _progress(items, progress, "features"):
         if isinstance(item.audio, torch.Tensor):
@@ -336,8 +339,9 @@ def compute_item_features(
         if front_end is None:
             raise ConfigError("items hold sounds, not features: the encoder needs a front end")
         key = _cache_key(item, front_end) if cache else None
-        if key and (cache / f"{key}.safetensors").is_file():
-            features.append(load_file(str(cache / f"{key}.safetensors"))["features"])
+        cached = cache / f"{key}.safetensors" if key else None
+        if cached and cached.is_file():
+            features.append(cached if lazy else load_file(str(cached))["features"])
             continue
         try:
             value = _features_of(item.audio, front_end)
@@ -345,9 +349,9 @@ def compute_item_features(
             skipped.append((item.describe(), f"unreadable: {e}"))
             features.append(None)
             continue
-        if key:
-            save_file({"features": value.contiguous()}, str(cache / f"{key}.safetensors"))
-        features.append(value)
+        if cached:
+            save_file({"features": value.contiguous()}, str(cached))
+        features.append(cached if cached and lazy else value)
     return features, skipped
 
 

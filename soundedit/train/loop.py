@@ -271,6 +271,7 @@ def prepare_items(
         front_end,
         cache_dir=config.cache_dir,
         progress=config.progress and dist_utils.rank() == 0,
+        lazy=config.cache_dir is not None,
     )
     kept = [i for i, f in enumerate(features) if f is not None]
     items, features = [items[i] for i in kept], [features[i] for i in kept]
@@ -280,19 +281,42 @@ def prepare_items(
 
 
 class FeatureBank:
-    """Features of every item: one stacked tensor in memory."""
+    """Features of every item: one stacked tensor in memory, or cached files read per batch."""
 
-    def __init__(self, features: Sequence[torch.Tensor]):
-        shapes = {tuple(f.shape) for f in features}
-        if len(shapes) != 1:
-            raise ConfigError(f"all features must have one shape; found {sorted(shapes)[:4]}")
-        self.data = torch.stack(list(features))  # [N, 1, H, W]
+    def __init__(self, features: Sequence[torch.Tensor | Path]):
+        self.entries = list(features)
+        first = self._load(self.entries[0])
+        self.data: torch.Tensor | None = None
+        if all(isinstance(f, torch.Tensor) for f in self.entries):
+            shapes = {tuple(f.shape) for f in self.entries}
+            if len(shapes) != 1:
+                raise ConfigError(f"all features must have one shape; found {sorted(shapes)[:4]}")
+            self.data = torch.stack(self.entries)  # [N, 1, H, W]
+        self.shape = tuple(first.shape)
+
+    @staticmethod
+    def _load(entry: torch.Tensor | Path) -> torch.Tensor:
+        if isinstance(entry, torch.Tensor):
+            return entry
+        from safetensors.torch import load_file
+
+        return load_file(str(entry))["features"]
 
     def __len__(self) -> int:
-        return self.data.shape[0]
+        return len(self.entries)
 
     def get(self, index: torch.Tensor) -> torch.Tensor:
-        return self.data[index]
+        """Features [b, 1, H, W] of the items at ``index``."""
+        if self.data is not None:
+            return self.data[index]
+        batch = [self._load(self.entries[i]) for i in index.tolist()]
+        if any(tuple(f.shape) != self.shape for f in batch):
+            raise ConfigError(f"all features must have shape {self.shape}; the cache is mixed")
+        return torch.stack(batch)
+
+    def all(self) -> torch.Tensor:
+        """Every item's features [N, 1, H, W]."""
+        return self.data if self.data is not None else self.get(torch.arange(len(self)))
 
 
 def item_generator(config: TrainConfig, step: int, position: int) -> torch.Generator:
@@ -427,7 +451,7 @@ def train_audio_encoder(
         log(f"skipped {row}: {why}")
     if skipped:
         log(f"{len(skipped)} items skipped (unreadable); training on {len(items)}")
-    check_embed_dim(encoder, clip, features[0])
+    check_embed_dim(encoder, clip, FeatureBank._load(features[0]))
     world = dist_utils.world_size()
     if config.batch_size % world or config.batch_size > len(items):
         raise ConfigError(
@@ -445,7 +469,7 @@ def train_audio_encoder(
     tower = AudioTower(encoder, Temperature(config.losses)).to(device)
     model: nn.Module = tower
     if distributed:
-        if config.sync_batchnorm:
+        if config.sync_batchnorm and device.type == "cuda":  # SyncBatchNorm is CUDA-only
             tower = nn.SyncBatchNorm.convert_sync_batchnorm(tower)
         model = nn.parallel.DistributedDataParallel(tower)
     optimizer = make_optimizer(tower.parameters(), config)
@@ -618,7 +642,7 @@ class _Run:
             f"val_{k}": v
             for k, v in audio_to_text_recall(
                 self.tower.encoder,
-                FeatureBank(features).data,
+                FeatureBank(features).all(),
                 captions,
                 self.clip,
                 device=self.device,

@@ -17,8 +17,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# Slow only because each spawned child imports torch (~8 s wall each on the shared 2-core box).
-@pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")
 def test_two_gloo_ranks_match_one_process(tmp_path):
     tower = ddp_worker.build_tower()

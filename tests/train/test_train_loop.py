@@ -217,3 +217,24 @@ def test_unit_outputs():
     out = tower(torch.randn(3, 1, 16, 16))
     torch.testing.assert_close(out.norm(dim=-1), torch.ones(3))
     assert F.normalize(out, dim=-1).shape == (3, 16)
+
+
+def test_cached_features_are_read_per_batch(fixed_clip, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    class WithFrontEnd(TinyEncoder):
+        front_end = "soundscapes"
+
+    data = []
+    for i in range(4):
+        path = tmp_path / f"s{i}.wav"
+        sf.write(path, np.full(4000, 0.01 * (i + 1), np.float32), 16000)
+        data.append(TrainItem(path, label=("a", "b")[i % 2]))
+    cache = tmp_path / "cache"
+    config = dataclasses.replace(BASE, losses=LossConfig(image=0), cache_dir=str(cache))
+    result = train_audio_encoder(config, data, data, clip=fixed_clip, encoder=WithFrontEnd())
+    assert result.steps == 1 and len(list(cache.glob("*.safetensors"))) == 4
+    bank = FeatureBank(sorted(cache.glob("*.safetensors")))
+    assert bank.data is None and bank.get(torch.tensor([0, 2])).shape == (2, 1, 64, 251)
+    assert bank.all().shape == (4, 1, 64, 251)
