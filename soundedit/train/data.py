@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,8 +350,10 @@ def compute_item_features(
             skipped.append((item.describe(), f"unreadable: {e}"))
             features.append(None)
             continue
-        if cached:
-            save_file({"features": value.contiguous()}, str(cached))
+        if cached:  # write then rename: concurrent readers never see half a file
+            partial = cached.with_name(f".{cached.name}.{os.getpid()}.part")
+            save_file({"features": value.contiguous()}, str(partial))
+            os.replace(partial, cached)
         features.append(cached if cached and lazy else value)
     return features, skipped
 

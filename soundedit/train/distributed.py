@@ -40,7 +40,10 @@ def init_from_env(device: str | torch.device) -> bool:
     ):
         return False
     if not dist.is_initialized():
-        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+        device = torch.device(device)
+        if device.type == "cuda" and device.index is not None:
+            torch.cuda.set_device(device)  # NCCL works on the current device
+        backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend)
     return True
 

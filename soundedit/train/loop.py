@@ -266,6 +266,11 @@ def prepare_items(
     items = list(items)
     check_inputs(items, config, what=what)
     front_end = getattr(encoder, "front_end", None)
+    if config.cache_dir and dist_utils.is_distributed():
+        # Each rank fills its share of the cache first; the full pass below then only reads.
+        share = items[dist_utils.rank() :: dist_utils.world_size()]
+        compute_item_features(share, front_end, cache_dir=config.cache_dir, lazy=True)
+        torch.distributed.barrier()
     features, skipped = compute_item_features(
         items,
         front_end,
