@@ -74,21 +74,24 @@ class Handlers:
     # ---- world and source ---------------------------------------------------------------
 
     def bundle(self, name: str, progress: gr.Progress | None = None):
-        """The loaded bundle, or ValueError telling the visitor why this world cannot edit."""
+        """The loaded bundle (fetched on first use when online and not here yet).
+
+        Raises the library's error (WeightsNotFoundError names the files and where they go).
+        """
         world = self.catalog.world(name)
-        if not world.ready:
-            raise ValueError(describe(world).replace("**", ""))
         if progress is not None and not self.catalog.is_loaded(name):
-            progress(0.1, desc=f"Loading {world.title} (once per server)…")
+            fetch = "" if world.ready else ", fetching its weights"
+            progress(0.1, desc=f"Loading {world.title}{fetch} (once per server)…")
         return self.catalog.get(name)
 
     @plain_errors
     def select_world(self, name: str, progress=gr.Progress()):  # noqa: B008 (Gradio idiom)
         """World picked: its state, and the settings that suit it (WORLD_OUTPUTS order)."""
         world = self.catalog.world(name)
-        if not world.ready:
-            return (describe(world),) + (gr.skip(),) * (len(WORLD_OUTPUTS) - 1)
-        bundle = self.bundle(name, progress)
+        try:
+            bundle = self.bundle(name, progress)
+        except (ValueError, OSError) as e:  # weights missing or damaged: say so in the panel
+            return (describe(world, error=str(e)),) + (gr.skip(),) * (len(WORLD_OUTPUTS) - 1)
         d = bundle.defaults
         n_latent = bundle.generator.n_latent
         return (
@@ -110,7 +113,9 @@ class Handlers:
         from soundedit.edit.optimize import source_from_seed
         from soundedit.edit.pipeline import render_latent
 
-        if not self.catalog.world(name).ready or source == "photo":
+        if source == "photo" or not (
+            self.catalog.is_loaded(name) or self.catalog.world(name).ready
+        ):
             return None
         bundle = self.bundle(name)
         G = bundle.generator

@@ -36,8 +36,12 @@ class World:
 
     @property
     def label(self) -> str:
-        """Dropdown label: the title, tagged when the world cannot edit yet."""
-        return self.title if self.ready else f"{self.title} · weights missing"
+        """Dropdown label: the title, tagged when the world's files are not here yet."""
+        if self.ready:
+            return self.title
+        if self.name == "soundscapes":
+            return f"{self.title} · weights missing"
+        return f"{self.title} · not downloaded"
 
 
 class WorldCatalog:
@@ -135,15 +139,22 @@ def _registry_details() -> dict[str, str]:
     return details
 
 
-def describe(world: World, *, loaded: bool = False) -> str:
-    """Markdown telling a visitor what state the world is in and, if needed, what to do."""
-    if world.ready:
-        state = "loaded, ready to edit" if loaded else "ready (loads on first use)"
-    else:
+def describe(world: World, *, loaded: bool = False, error: str | None = None) -> str:
+    """Markdown telling a visitor what state the world is in and, if needed, what to do.
+
+    ``error`` is why loading failed (offline and not downloaded, damaged file ...).
+    """
+    if error:
         state = "**weights missing** — this world cannot edit until they are in place"
+    elif world.ready:
+        state = "loaded, ready to edit" if loaded else "ready (loads on first use)"
+    elif world.name == "soundscapes":
+        state = "**weights missing** — this world cannot edit until they are in place"
+    else:
+        state = "not downloaded yet — selecting it fetches the files when the server is online"
     lines = [f"**{world.title}** — {state}."]
-    if world.message:
-        message = world.message[0].upper() + world.message[1:]
+    message = error or world.message
+    if message:  # verbatim: it may start with a file name
         lines.append(message if message.endswith((".", "!", "?")) else message + ".")
     if not world.ready and world.name == "soundscapes":
         lines.append(SOUNDSCAPES_HOWTO)

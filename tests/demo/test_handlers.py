@@ -74,7 +74,7 @@ def test_a_world_without_weights_says_so_and_refuses_to_run(handlers):
     if "weights missing" not in status:
         pytest.skip("the SoundScapes weights are present")
     assert "python -m soundedit soundscapes train" in status and "weights/soundscapes/" in status
-    with pytest.raises(gr.Error, match="weights missing"):
+    with pytest.raises(gr.Error, match="soundscapes train"):
         list(handlers.run(**run_form(world="soundscapes")))
 
 
@@ -200,3 +200,24 @@ def test_closing_the_page_deletes_its_files(handlers):
     assert all(Path(p).exists() for p in files)
     handlers.end_session(SimpleNamespace(session_hash="closing"))
     assert not any(Path(p).exists() for p in files)
+
+
+def test_a_real_world_that_cannot_be_fetched_names_the_file_and_folder(tmp_path):
+    from soundedit.errors import WeightsNotFoundError
+
+    info = SimpleNamespace(
+        name="churches",
+        title="churches 256px",
+        domain="churches",
+        status="missing",
+        message="not downloaded",
+    )
+
+    def load(name, device):
+        raise WeightsNotFoundError("church.pt is not on this machine; put it in /repo/weights/")
+
+    handlers = Handlers(WorldCatalog(lambda: [info], load, default="churches"), Sessions(tmp_path))
+    status = handlers.select_world("churches")[0]
+    assert "weights missing" in status and "church.pt" in status and "/repo/weights/" in status
+    with pytest.raises(gr.Error, match="church.pt is not on this machine"):
+        list(handlers.run(**run_form(world="churches")))
