@@ -67,7 +67,7 @@ class TrainResult:
 class ClipCache:
     """Frozen CLIP embeddings for every item: captions (with variants), labels and images."""
 
-    text: torch.Tensor  # [n_captions, V, D] caption variants
+    text: torch.Tensor | None  # [n_captions, V, D] caption variants (None: no captions)
     text_id: torch.Tensor  # [N] caption index per item
     label: torch.Tensor | None  # [n_labels, D]
     label_id: torch.Tensor  # [N] label index per item (-1: none)
@@ -84,7 +84,11 @@ def build_clip_cache(
     g = torch.Generator().manual_seed(config.seed + 1)
     captions = _index([it.caption(config.text_template) for it in items])
     variants = [v for c in captions[0] for v in text_variants(c, config.text_variants, generator=g)]
-    text = _embed_texts(clip, variants).view(len(captions[0]), config.text_variants, -1)
+    text = (
+        _embed_texts(clip, variants).view(len(captions[0]), config.text_variants, -1)
+        if variants
+        else None
+    )
     labels, label_id = _index([it.label for it in items])
     label = _embed_texts(clip, [config.text_template.format(x) for x in labels]) if labels else None
     keys = [_image_key(it, i) for i, it in enumerate(items)]
@@ -365,13 +369,12 @@ def make_batch(
                 for f, g in zip(features, gens, strict=True)
             ]
         )
-    text_id = cache.text_id[index]
     variant = torch.stack([torch.randint(config.text_variants, (), generator=g) for g in gens])
-    batch = LossBatch(
-        audio=torch.empty(0),
-        text=cache.text[text_id, variant].to(device),
-        text_ids=text_id.to(device),
-    )
+    batch = LossBatch(audio=torch.empty(0))
+    if losses.text:
+        text_id = cache.text_id[index]
+        batch.text = cache.text[text_id, variant].to(device)
+        batch.text_ids = text_id.to(device)
     if cache.image is not None:
         batch.image = cache.image[cache.image_id[index]].to(device)
         batch.image_ids = cache.image_id[index].to(device)
@@ -643,6 +646,8 @@ class _Run:
 
         items, features, _ = self.val
         captions = [it.caption(self.config.text_template) for it in items]
+        if any(c is None for c in captions):
+            return {}  # unlabelled validation audio: nothing to retrieve
         return {
             f"val_{k}": v
             for k, v in audio_to_text_recall(

@@ -238,3 +238,11 @@ def test_cached_features_are_read_per_batch(fixed_clip, tmp_path):
     bank = FeatureBank(sorted(cache.glob("*.safetensors")))
     assert bank.data is None and bank.get(torch.tensor([0, 2])).shape == (2, 1, 64, 251)
     assert bank.all().shape == (4, 1, 64, 251)
+
+
+def test_self_supervised_only_needs_no_text_or_images(fixed_clip, tiny_encoder):
+    config = dataclasses.replace(BASE, losses=LossConfig(text=0, image=0, augment=1.0))
+    bare = [TrainItem(it.audio) for it in items()]
+    result = train_audio_encoder(config, bare, bare, clip=fixed_clip, encoder=tiny_encoder)
+    assert result.steps == 2 and set(result.history[0]) >= {"loss", "loss_augment"}
+    assert "val_r1" not in result.history[0]
