@@ -36,6 +36,7 @@ class TrainItem:
     image: Any = None  # paired image: Tensor [3, H, W] in [-1, 1] or a path
     image_embedding: torch.Tensor | None = None  # [D] precomputed CLIP embedding of the image
     group: str | None = None  # video / scene id: weak pairs come from other groups
+    fold: int | None = None  # official cross-validation fold (ESC-50, UrbanSound8K)
 
     def caption(self, template: str = "{}") -> str | None:
         """The text the audio is aligned to: the caption, else the templated label."""
@@ -278,7 +279,9 @@ def _read_esc50(root: Path, folds: Sequence[int] | None) -> ItemList:
                 skipped.append((row["filename"], f"missing file {audio}"))
                 continue
             label = row["category"].replace("_", " ")
-            items.append(TrainItem(audio, label=label, group=row.get("src_file")))
+            items.append(
+                TrainItem(audio, label=label, group=row.get("src_file"), fold=int(row["fold"]))
+            )
     return ItemList(items, skipped)
 
 
@@ -293,7 +296,9 @@ def _read_urbansound(root: Path, folds: Sequence[int] | None) -> ItemList:
                 skipped.append((row["slice_file_name"], f"missing file {audio}"))
                 continue
             label = row["class"].replace("_", " ")
-            items.append(TrainItem(audio, label=label, group=row.get("fsID")))
+            items.append(
+                TrainItem(audio, label=label, group=row.get("fsID"), fold=int(row["fold"]))
+            )
     return ItemList(items, skipped)
 
 

@@ -60,7 +60,7 @@ def workspace(tmp_path_factory):
     for i in range(10):
         label = ("low", "high")[i % 2]
         tone(esc / "audio" / f"1-{i}-A-0.wav", 200 if label == "low" else 3000, 100 + i)
-        meta.append(f"1-{i}-A-0.wav,1,{i % 2},{label},False,{i},A")
+        meta.append(f"1-{i}-A-0.wav,{1 + i // 5},{i % 2},{label},False,{i},A")
     (esc / "meta" / "esc50.csv").write_text("\n".join(meta) + "\n")
     config = {
         "encoder": {
@@ -109,6 +109,7 @@ def test_train_audio_then_classify_and_eval(workspace, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["items"] == 10 and report["classes"] == 2
     assert 0.0 <= report["zero_shot_accuracy"] <= 1.0
+    assert report["linear_probe_protocol"] == "2-fold"
 
 
 def test_bad_arguments_are_one_line_errors(workspace, capsys):

@@ -73,6 +73,7 @@ def test_esc50_layout(tmp_path):
     assert [it.label for it in data.items] == ["dog", "crackling fire"]
     assert len(data.skipped) == 1
     assert [it.label for it in load_items(root, folds=[2]).items] == ["crackling fire"]
+    assert [it.fold for it in data.items] == [1, 2]
 
 
 def test_urbansound8k_layout(tmp_path):
