@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -221,3 +222,19 @@ def test_a_real_world_that_cannot_be_fetched_names_the_file_and_folder(tmp_path)
     assert "weights missing" in status and "church.pt" in status and "/repo/weights/" in status
     with pytest.raises(gr.Error, match="church.pt is not on this machine"):
         list(handlers.run(**run_form(world="churches")))
+
+
+def test_the_command_line_in_the_downloads_reproduces_the_result(
+    handlers, sound_file, tmp_path, monkeypatch
+):
+    from PIL import Image
+
+    from soundedit.cli import main
+
+    final = run_views(handlers, sound=sound_file, mode="sound", gain_db=-3, seed=5, lr=0.2)[-1]
+    downloads = Path(final["files"][0]).parent
+    monkeypatch.chdir(downloads)  # the command names the downloaded sound.wav
+    tokens = shlex.split(final["command"])
+    assert main([*tokens[3:], "--out", str(tmp_path / "cli")]) == 0
+    again = np.asarray(Image.open(tmp_path / "cli" / "edited.png").convert("RGB"))
+    assert np.array_equal(again, final["out_sound"])
