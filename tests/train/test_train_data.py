@@ -165,3 +165,17 @@ def test_text_augmentation_is_seeded():
     variants = text_variants("fire", 3, generator=g)
     assert variants[0] == "fire" and len(variants) == 3
     assert augment_text("", generator=g) == ""
+
+
+def test_shipped_recipes_load_strictly():
+    from pathlib import Path
+
+    from soundedit.config import load_file
+    from soundedit.train.config import TrainConfig
+
+    recipes = sorted((Path(__file__).parents[2] / "soundedit" / "train" / "recipes").glob("*.toml"))
+    assert len(recipes) == 2
+    for path in recipes:
+        config = load_file(TrainConfig, path)
+        config.validate()
+        assert config.encoder["embed_dim"] == 512 and config.losses.weak_kl > 0
