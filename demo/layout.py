@@ -308,10 +308,8 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
         queue=False,
     ).then(**world_event).then(**show_source)
     ui["world"].input(**world_event).then(**show_source)
-    ui["new_seed"].click(new_seed_fn, None, ui["seed"], api_visibility="private").then(
-        **show_source
-    )
-    for event in (ui["seed"].submit, ui["truncation"].release, ui["latent_file"].change):
+    ui["new_seed"].click(new_seed_fn, None, ui["seed"], api_visibility="private")
+    for event in (ui["seed"].change, ui["truncation"].release, ui["latent_file"].change):
         event(**show_source)
     ui["source"].change(
         _source_visibility,
