@@ -129,6 +129,14 @@ def _embed_texts(clip: Any, texts: list[str], chunk: int = 256) -> torch.Tensor:
     return torch.cat(parts)
 
 
+def _clip_device(clip: Any, fallback: torch.device) -> torch.device:
+    """Where the CLIP model lives (it may differ from the encoder's device)."""
+    if isinstance(clip, nn.Module):
+        for tensor in (*clip.parameters(), *clip.buffers()):
+            return tensor.device
+    return fallback
+
+
 def _embed_images(clip: Any, items: list[TrainItem], device, chunk: int = 64) -> torch.Tensor:
     out: list[torch.Tensor | None] = [
         None
@@ -137,6 +145,7 @@ def _embed_images(clip: Any, items: list[TrainItem], device, chunk: int = 64) ->
         for it in items
     ]
     todo = [i for i, v in enumerate(out) if v is None]
+    device = _clip_device(clip, device)
     for start in range(0, len(todo), chunk):
         idx = todo[start : start + chunk]
         images = [items[i].image for i in idx]

@@ -246,3 +246,14 @@ def test_self_supervised_only_needs_no_text_or_images(fixed_clip, tiny_encoder):
     result = train_audio_encoder(config, bare, bare, clip=fixed_clip, encoder=tiny_encoder)
     assert result.steps == 2 and set(result.history[0]) >= {"loss", "loss_augment"}
     assert "val_r1" not in result.history[0]
+
+
+@pytest.mark.gpu
+def test_amp_on_cuda_trains_and_keeps_float32_weights(fixed_clip):
+    torch.manual_seed(0)
+    config = dataclasses.replace(BASE, epochs=2, amp=True)
+    result = train_audio_encoder(
+        config, items(), items(seed=1), clip=fixed_clip, encoder=TinyEncoder(), device="cuda"
+    )
+    assert result.steps == 4 and math.isfinite(result.history[-1]["loss"])
+    assert all(p.dtype == torch.float32 and p.is_cuda for p in result.encoder.parameters())
