@@ -1,6 +1,6 @@
 // act(x + b) * gain, optionally clamped: one thread per element, float accumulation.
-#include <ATen/AccumulateType.h>
-#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAStream.h>
 #include <torch/extension.h>
 
 template <typename scalar_t>
@@ -31,9 +31,11 @@ torch::Tensor bias_act_cuda(torch::Tensor x, torch::Tensor b, int64_t dim, int64
   for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.size(d);
   int threads = 256;
   int blocks = (int)std::min<int64_t>((n + threads - 1) / threads, 65535);
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
+  // Keep the converted bias alive for the whole launch.
+  auto bias = b.numel() ? b.to(x.scalar_type()).contiguous() : b;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "bias_act", [&] {
-    const scalar_t* bp = b.numel() ? b.to(x.scalar_type()).data_ptr<scalar_t>() : nullptr;
+    const scalar_t* bp = bias.numel() ? bias.data_ptr<scalar_t>() : nullptr;
     bias_act_kernel<scalar_t><<<blocks, threads, 0, stream>>>(
         x.data_ptr<scalar_t>(), bp, y.data_ptr<scalar_t>(), n, inner, x.size(dim), (int)act,
         (float)alpha, (float)gain, (float)clamp);

@@ -1,6 +1,7 @@
 // upfirdn2d, direct form: each output pixel sums the kernel taps that land on real (not
 // zero-stuffed) input samples. Same definition as the PyTorch reference in upfirdn2d.py.
-#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAStream.h>
 #include <torch/extension.h>
 
 template <typename scalar_t>
@@ -41,7 +42,7 @@ torch::Tensor upfirdn2d_cuda(torch::Tensor x, torch::Tensor kernel, int64_t up, 
   int64_t total = y.numel();
   int threads = 256;
   int blocks = (int)std::min<int64_t>((total + threads - 1) / threads, 65535);
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "upfirdn2d", [&] {
     upfirdn2d_kernel<scalar_t><<<blocks, threads, 0, stream>>>(
         x.data_ptr<scalar_t>(), kernel.data_ptr<float>(), y.data_ptr<scalar_t>(), b * c, (int)h,
