@@ -405,3 +405,19 @@ def test_unsupported_layouts(tmp_path, tiny_generator, fake_modules):
     (tmp_path / "list.pkl").write_bytes(pickle.dumps([1, 2, 3]))
     with pytest.raises(CheckpointError, match="not a StyleGAN2 layout"):
         read_checkpoint(tmp_path / "list.pkl")
+
+
+def test_legacy_torch_format_and_bare_state_dict(tmp_path, tiny_generator):
+    sd = {k: v for k, v in tiny_generator.state_dict().items() if k != "mean_w"}
+    torch.save(
+        {"g_ema": sd, "latent_avg": tiny_generator.mean_w},
+        tmp_path / "old.pt",
+        _use_new_zipfile_serialization=False,
+    )
+    torch.save(sd, tmp_path / "bare.pt")
+    want = _image(tiny_generator)
+    for name, source in (("old.pt", "converted"), ("bare.pt", "bare state dict")):
+        loaded = read_checkpoint(tmp_path / name)
+        assert loaded.format == "rosinality" and loaded.info["source"] == source
+        if name == "old.pt":
+            assert torch.allclose(_image(load_generator(tmp_path / name)), want, atol=1e-6)
