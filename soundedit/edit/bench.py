@@ -142,6 +142,7 @@ def run_bench(
         resolution = int(name)
         if resolution >= 1024 and dev.type == "cpu" and skip_slow:
             yield {**base, "config": f"{name}-config-f", "skipped": _SKIP_1024}
+            yield from time_resize(resolution, device=dev, repeats=2)  # cheap, and it shows most
             continue
         generator = _config_f(resolution, dev)
         for resize in ("ours", "authors"):

@@ -124,5 +124,7 @@ def test_bench_rows_on_a_tiny_bundle(tiny_registered, monkeypatch):
     row = bench.time_edit_step(tiny_registered, steps=2, autocast="off")
     assert set(row) == {"ms_per_step", "first_step_ms", "preview_ms", "peak_memory_mb"}
     assert all(v > 0 for v in row.values())
+    monkeypatch.setattr(bench, "time_resize", lambda res, **kw: iter([{"resize": res}]))
     skipped = list(bench.run_bench(device="cpu", configs=("1024",), steps=1))
     assert "skipped" in skipped[0] and "--configs 1024" in skipped[0]["skipped"]
+    assert skipped[1] == {"resize": 1024}  # the resize comparison still runs
