@@ -1,0 +1,64 @@
+"""A fast subset of the issue's targets on the committed SoundScapes weights (few seeds, steps)."""
+
+import pytest
+
+from soundedit.soundscapes.training import WEIGHTS_DIR
+
+FILES = ("generator", "clip", "audio_encoder", "probe")
+pytestmark = pytest.mark.skipif(
+    not all((WEIGHTS_DIR / f"{f}.safetensors").is_file() for f in FILES),
+    reason="SoundScapes weights not built",
+)
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    from soundedit.soundscapes.bundle import load_soundscapes_bundle
+
+    return load_soundscapes_bundle("cpu")
+
+
+def test_bundle_parts_fit(bundle):
+    G = bundle.generator
+    assert G.resolution == 64 and bundle.clip.embed_dim == bundle.audio_encoder.embed_dim
+    assert bundle.probe.param_names[2] == "rain"
+    assert bundle.defaults.steps == 100
+
+
+def test_generator_follows_its_scene(bundle):
+    from soundedit.soundscapes.evaluate import eval_generator
+
+    assert eval_generator(bundle, n=64) <= 0.15
+
+
+def test_clip_names_scenes(bundle):
+    from soundedit.soundscapes.evaluate import eval_clip
+
+    assert eval_clip(bundle.clip, n_per_class=8) >= 0.8
+
+
+def test_audio_encoder_names_sounds(bundle):
+    from soundedit.soundscapes.evaluate import eval_audio
+
+    assert eval_audio(bundle, n_per_class=4) >= 0.7
+
+
+def test_rain_sound_makes_rain(bundle):
+    from soundedit.soundscapes.evaluate import _edit, class_sound
+
+    result = _edit(bundle, audio=class_sound("rain", 123), seed=100_001, steps=40)
+    before, after = result.report["probe_source"], result.report["probe_edited"]
+    assert after["rain"] - before["rain"] >= 0.2, (before, after)
+    shapes = [abs(after[s] - before[s]) for s in ("mountains", "ground", "layout")]
+    assert sum(shapes) / 3 <= 0.15
+
+
+@pytest.mark.slow
+def test_edit_targets_on_two_seeds(bundle):
+    from soundedit.soundscapes.evaluate import eval_edits
+
+    results = eval_edits(bundle, seeds=2, steps=60, log=lambda _: None)
+    assert results["edit_success_min"] >= 0.5
+    assert results["preservation"] <= 0.10
+
+

@@ -1,0 +1,34 @@
+"""python -m soundedit soundscapes render / synth / examples."""
+
+import soundfile as sf
+from PIL import Image
+
+from soundedit.cli import main
+
+
+def test_render_writes_a_sheet(tmp_path):
+    out = tmp_path / "sheet.png"
+    assert main(["soundscapes", "render", "--out", str(out), "--n", "4", "--set", "rain=0.5"]) == 0
+    assert Image.open(out).size[0] > 64
+
+
+def test_synth_writes_16k_wav(tmp_path):
+    out = tmp_path / "rain.wav"
+    assert main(["soundscapes", "synth", "--out", str(out), "--set", "rain=0.8", "night=1"]) == 0
+    audio, rate = sf.read(out)
+    assert rate == 16000 and len(audio) == 64000
+
+
+def test_bad_parameter_is_one_clear_error(tmp_path, capsys):
+    code = main(["soundscapes", "synth", "--out", str(tmp_path / "x.wav"), "--set", "rain=2"])
+    assert code == 2
+    assert "rain = 2 is out of range" in capsys.readouterr().err
+
+
+def test_examples_fit_the_asset_budget(tmp_path):
+    from soundedit.soundscapes.examples import EXAMPLES, write_examples
+
+    paths = write_examples(tmp_path, seed=0)
+    wavs = [p for p in paths if p.suffix == ".wav"]
+    assert len(wavs) == len(EXAMPLES) >= 8
+    assert sum(p.stat().st_size for p in paths) <= 3_000_000
