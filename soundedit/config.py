@@ -95,13 +95,16 @@ def _convert(hint: Any, value: Any, label: str) -> Any:
             raise ConfigError(f"{label}: expected a table, got {value!r}")
         key_t, val_t = args if args else (Any, Any)
         return {
-            _convert(key_t, k, label): _convert(val_t, v, f"{label}.{k}") for k, v in value.items()
+            _convert(key_t, k, f"{label}.<key>"): _convert(val_t, v, f"{label}.{k}")
+            for k, v in value.items()
         }
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{label}: expected a number, got {value!r}")
         return float(value)
     if hint is int:
+        if isinstance(value, str) and value.isdigit() and label.endswith("<key>"):
+            return int(value)  # JSON object keys are always strings
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{label}: expected a whole number, got {value!r}")
         return value

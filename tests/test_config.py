@@ -65,3 +65,10 @@ def test_load_file_json_and_toml(tmp_path):
         load_file(Inner, tmp_path / "bad.json")
     with pytest.raises(ConfigError, match="does not exist"):
         load_file(Inner, tmp_path / "none.json")
+
+
+def test_json_string_keys_become_ints():
+    cfg = from_dict(Outer, {"name": "x", "inner": {"width": 1}, "table": {"4": 8, "8": 16}})
+    assert cfg.table == {4: 8, 8: 16}
+    with pytest.raises(ConfigError, match="expected a whole number"):
+        from_dict(Outer, {"name": "x", "inner": {"width": 1}, "table": {"four": 8}})
