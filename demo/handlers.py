@@ -305,12 +305,16 @@ class Handlers:
     def api_edit(self, sound, world, seed, steps, text, mode, request: gr.Request = None):
         """API /edit: stream (preview, progress JSON); last (final image, report JSON).
 
-        Everything not given here takes the world's defaults.
+        Everything not given here takes the world's defaults; about ten previews are streamed
+        whatever the number of steps.
         """
+        world = world or self.catalog.default
+        bundle = self.bundle(world)
+        steps = int(steps or bundle.defaults.steps)
         edit_request = build_request(
-            sound=sound, mode=mode or "sound", text=text, seed=seed, steps=steps or None
-        )
-        bundle = self.bundle(world or self.catalog.default)
+            sound=sound, mode=mode or "sound", text=text, seed=seed, steps=steps,
+            preview_every=max(1, steps // 10),
+        )  # fmt: skip
         session = session_id(request)
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "progress":

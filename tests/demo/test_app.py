@@ -50,7 +50,7 @@ def test_edit_endpoint_streams_previews_then_the_final_image(served_app, served_
 def test_four_simultaneous_sessions_each_get_their_own_result(served_app, served_world, sound_file):
     def one(seed):
         client = Client(served_app, verbose=False)
-        return submit_edit(client, served_world, sound_file, seed=seed, steps=6).result(120)
+        return submit_edit(client, served_world, sound_file, seed=seed, steps=4).result(180)
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(one, [11, 12, 13, 14]))
