@@ -77,6 +77,7 @@ def _atomic_write(final: Path, write) -> None:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        tmp_path.chmod(0o644)  # mkstemp makes owner-only files; weights are meant to be shared
         os.replace(tmp_path, final)
     finally:
         tmp_path.unlink(missing_ok=True)
