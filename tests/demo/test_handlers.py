@@ -69,11 +69,24 @@ def test_select_world_gives_its_defaults(handlers, tiny_bundle):
     assert out["mix_layer"]["maximum"] == tiny_bundle.generator.n_latent
 
 
-def test_a_world_without_weights_says_so_and_refuses_to_run(handlers):
-    out = handlers.select_world("soundscapes")
-    status = out[0]
-    if "weights missing" not in status:
-        pytest.skip("the SoundScapes weights are present")
+def test_soundscapes_without_weights_says_how_to_build_them(tmp_path):
+    from soundedit.soundscapes.bundle import load_soundscapes_bundle
+
+    info = SimpleNamespace(
+        name="soundscapes",
+        title="SoundScapes",
+        domain="soundscapes",
+        status="missing",
+        message=f"SoundScapes weights missing in {tmp_path}",
+    )
+
+    def load(name, device):  # the real loader, pointed at an empty folder
+        return load_soundscapes_bundle(device, folder=tmp_path)
+
+    catalog = WorldCatalog(lambda: [info], load, default="soundscapes")
+    handlers = Handlers(catalog, Sessions(tmp_path / "sessions"))
+    assert "weights missing" in catalog.choices()[0][0]
+    status = handlers.select_world("soundscapes")[0]
     assert "python -m soundedit soundscapes train" in status and "weights/soundscapes/" in status
     with pytest.raises(gr.Error, match="soundscapes train"):
         list(handlers.run(**run_form(world="soundscapes")))
