@@ -44,6 +44,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--steps", type=int, default=None, help="training steps (default: the model's own)"
     )
+    p.add_argument("--resume", action="store_true", help="generator: continue from its weights")
     p.set_defaults(func=_run_train)
 
     p = sub.add_parser(
@@ -113,6 +114,8 @@ def _run_train(args) -> int:
         kwargs = {"seed": args.seed}
         if args.steps is not None:
             kwargs["steps"] = args.steps
+        if args.resume and model == "generator":
+            kwargs["resume"] = True
         path = getattr(training, f"train_{model}")(**kwargs, log=_log)
         print(f"{model}: wrote {path} in {time.time() - start:.0f} s", flush=True)
     return 0

@@ -127,14 +127,32 @@ def regression_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return loss
 
 
-def train_generator(*, seed: int = 0, steps: int = 1500, batch: int = 16, log: Log = print) -> Path:
-    """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*"""
-    from soundedit.gan.checkpoints import save_generator
+def train_generator(
+    *, seed: int = 0, steps: int = 1500, batch: int = 16, resume: bool = False, log: Log = print
+) -> Path:
+    """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*
+
+    With ``resume`` the run starts from the committed generator (a further cosine cycle; its
+    seed should differ from the first run's so that it sees new scenes).
+    """
+    from soundedit.gan.checkpoints import load_generator, save_generator
     from soundedit.soundscapes.params import params_from_z
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    G = build_generator()
+    history: list = []
+    if resume:
+        path = WEIGHTS_DIR / "generator.safetensors"
+        G = load_generator(path).train()
+        from soundedit.weights_io import load_weights
+
+        previous = load_weights(path)[1]["meta"]
+        history = [
+            *previous.get("history", []),
+            {k: previous.get(k) for k in ("command", "seconds")},
+        ]
+    else:
+        G = build_generator()
     opt = torch.optim.Adam(G.parameters(), lr=5e-3, betas=(0.9, 0.99))
     start = time.time()
     for step in range(steps):
@@ -153,8 +171,9 @@ def train_generator(*, seed: int = 0, steps: int = 1500, batch: int = 16, log: L
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
     meta = {
-        "command": train_command("generator", seed, steps),
+        "command": train_command("generator", seed, steps) + (" --resume" if resume else ""),
         "seconds": round(time.time() - start, 1),
+        "history": history,
         "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
     }
     return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
