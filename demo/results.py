@@ -83,7 +83,21 @@ def finish_text(report: dict, *, stopped: bool) -> str:
     before, after = report.get("similarity_before"), report.get("similarity_after")
     if isinstance(before, (int, float)) and isinstance(after, (int, float)):
         parts.append(f"similarity {before:.3f} → {after:.3f}")
-    return " · ".join(parts)
+    text = " · ".join(parts)
+    changes = probe_changes(report)
+    if changes:
+        text += "\n\nWhat the probe measures changed: " + changes
+    return text
+
+
+def probe_changes(report: dict, *, top: int = 4) -> str:
+    """'rain +0.41, clouds +0.20' — the largest scene changes a world's probe measured."""
+    source, edited = report.get("probe_source"), report.get("probe_edited")
+    if not isinstance(source, dict) or not isinstance(edited, dict):
+        return ""
+    deltas = {k: edited[k] - source[k] for k in source if k in edited}
+    largest = sorted(deltas.items(), key=lambda kv: -abs(kv[1]))[:top]
+    return ", ".join(f"{name} {delta:+.2f}" for name, delta in largest if abs(delta) >= 0.01)
 
 
 def copy_inputs(edit_request, run_dir: Path) -> dict[str, str]:

@@ -251,3 +251,15 @@ def test_the_command_line_in_the_downloads_reproduces_the_result(
     assert main([*tokens[3:], "--out", str(tmp_path / "cli")]) == 0
     again = np.asarray(Image.open(tmp_path / "cli" / "edited.png").convert("RGB"))
     assert np.array_equal(again, final["out_sound"])
+
+
+def test_a_worlds_probe_tells_what_changed():
+    from demo.results import finish_text
+
+    report = {
+        "steps": 10,
+        "probe_source": {"rain": 0.1, "fire": 0.5, "sea": 0.2},
+        "probe_edited": {"rain": 0.6, "fire": 0.3, "sea": 0.2},
+    }
+    text = finish_text(report, stopped=False)
+    assert "rain +0.50, fire -0.20" in text and "sea" not in text
