@@ -66,5 +66,3 @@ def test_edit_targets_on_two_seeds(bundle):
     results = eval_edits(bundle, seeds=2, steps=60, log=lambda _: None)
     assert results["edit_success_min"] >= 0.5
     assert results["preservation"] <= 0.10
-
-

@@ -1,6 +1,5 @@
 """SoundScapes models: bundle files, the probe on the committed weights."""
 
-
 import pytest
 import torch
 
@@ -53,5 +52,3 @@ def test_committed_files_are_small():
     files = list(WEIGHTS_DIR.glob("*.safetensors")) if WEIGHTS_DIR.is_dir() else []
     assert all(f.stat().st_size < 20_000_000 for f in files)
     assert sum(f.stat().st_size for f in files) <= 30_000_000
-
-
