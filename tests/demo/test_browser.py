@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -18,7 +19,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
+# The README's docs/screenshot.png is made with SOUNDEDIT_SCREENSHOT=docs/screenshot.png; a plain
+# test run writes its screenshot beside the failure one, so it never changes a tracked file.
+SCREENSHOT = ROOT / os.environ.get("SOUNDEDIT_SCREENSHOT", "tests/_artifacts/screenshot.png")
 FAILURE_SHOT = ROOT / "tests" / "_artifacts" / "browser-failure.png"  # git-ignored
 STEPS = 20
 
@@ -84,6 +87,6 @@ def visit_and_edit(page, served_app, served_world, sound_file):
     assert len(set(shown)) >= 2, f"the preview did not change: {shown}"
     assert f"{STEPS} steps" in page.locator("#status").inner_text()
 
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     print(f"page ready in {page_seconds:.1f} s")
