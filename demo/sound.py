@@ -52,6 +52,10 @@ def sound_notices(sound) -> list[str]:
         )
     if getattr(sound, "silent", False):
         notes.append("The sound is silent: the edit will have nothing to follow.")
+    if getattr(sound, "clipped", 0):
+        notes.append(
+            f"At this volume the sound clips: {sound.clipped} samples were limited to full scale."
+        )
     return notes
 
 
@@ -63,9 +67,6 @@ def preview_sound(sound, sound2, mix, gain_db):
         return None
     for note in sound_notices(shaped):
         gr.Warning(note)
-    peak = float(np.max(np.abs(shaped.samples))) if shaped.samples.size else 0.0
-    if peak > 1.0:
-        gr.Warning(f"At {gain_db:+.0f} dB the sound clips (peak {20 * np.log10(peak):+.1f} dBFS).")
     return shaped.rate, to_int16(shaped.samples)
 
 

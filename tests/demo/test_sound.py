@@ -30,6 +30,17 @@ def test_preview_mixes_in_the_second_sound(sound_files):
     assert not np.array_equal(mixed[:n], alone[:n])
 
 
+def test_clipping_is_noticed(sound_file):
+    from soundedit.audio.io import load_sound
+    from soundedit.audio.shape import apply_gain
+
+    sound = load_sound(sound_file)
+    assert not any("clips" in note for note in sound_notices(apply_gain(sound, 0.0)))
+    loud = apply_gain(sound, 40.0)
+    assert loud.clipped > 0
+    assert any(f"{loud.clipped} samples" in note for note in sound_notices(loud))
+
+
 def test_no_sound_no_preview():
     assert preview_sound(None, None, 0.5, 0.0) is None
 
