@@ -43,6 +43,21 @@ def _register_edit(subparsers) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (bundle default)")
     p.add_argument("--lambda-reg", type=float, help="latent regulariser weight (bundle default)")
     p.add_argument("--truncation", type=float, help="source truncation (bundle default)")
+    p.add_argument("--lambda-id", type=float, help="identity loss weight (faces; bundle default)")
+    p.add_argument(
+        "--adaptive-mask",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="adaptive layer masking of the latent regulariser (default on; off = plain L2)",
+    )
+    p.add_argument(
+        "--guidance", choices=("cosine", "hinge"), help="guidance loss (bundle default)"
+    )
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
+        "--source-latent", help="start from a latent file (W or W+; .pt, .npy, .safetensors)"
+    )
+    start.add_argument("--source-image", help="start from a photo projected into the generator")
     p.add_argument("--out", default="edit-output", help="output folder (default edit-output)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument(
@@ -102,6 +117,11 @@ def run_edit_command(args: argparse.Namespace) -> int:
         steps=args.steps,
         lr=args.lr,
         lambda_reg=args.lambda_reg,
+        lambda_id=args.lambda_id,
+        adaptive_mask=args.adaptive_mask,
+        source_latent=args.source_latent,
+        source_image=args.source_image,
+        **({"guidance": args.guidance} if args.guidance else {}),
     )
     result = None
     for progress in run_edit(bundle, request):

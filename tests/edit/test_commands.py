@@ -94,6 +94,19 @@ def test_edit_mix_mode_writes_text_and_mixed(tiny_registered, tone, tmp_path):
     }
 
 
+def test_edit_from_a_latent_file_with_every_loss_option(tiny_registered, tone, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    base = ["edit", "--audio", str(tone), "--generator", "tiny-cli", "--steps", "4"]
+    assert cli([*base, "--seed", "5", "--out", str(first)]) == 0
+    latent = first / "latents.safetensors"
+    w_source = load_file(str(latent))["w_source"]
+    options = ["--no-adaptive-mask", "--guidance", "hinge", "--lambda-id", "0.0"]
+    assert cli([*base, "--source-latent", str(latent), *options, "--out", str(second)]) == 0
+    assert torch.equal(load_file(str(second / "latents.safetensors"))["w_source"], w_source)
+    settings = json.loads((second / "report.json").read_text())["settings"]
+    assert settings["guidance"] == "hinge" and settings["adaptive_mask"] is False
+
+
 def test_edit_refusals(tiny_registered, tone, tmp_path):
     base = ["edit", "--audio", str(tone), "--out", str(tmp_path)]
     with pytest.raises(ConfigError, match="valid names"):
