@@ -179,13 +179,7 @@ def load_authors_checkpoint(
         CheckpointError: unreadable file, or keys/shapes that do not match (listed).
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"audio encoder checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for damaged or unsafe files
-        raise CheckpointError(f"{path} is not a readable PyTorch state dict: {e}") from e
-    state = _unwrap_state_dict(state, path)
+    state = _unwrap_state_dict(read_torch_file(path, what="audio encoder checkpoint"), path)
     config = AudioEncoderConfig(
         backbone=_infer_resnet(state),
         stem="conv3x3",
@@ -195,6 +189,16 @@ def load_authors_checkpoint(
     encoder = AudioEncoder(config)
     load_strict(encoder, state, source=str(path))
     return encoder.to(device).eval()
+
+
+def read_torch_file(path: Path, *, what: str) -> Any:
+    """``torch.load`` of a data-only file (``weights_only``); errors name ``what`` and the path."""
+    if not path.is_file():
+        raise CheckpointError(f"{what} {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for damaged or unsafe files
+        raise CheckpointError(f"{path} is not a readable PyTorch state dict: {e}") from e
 
 
 def load_strict(

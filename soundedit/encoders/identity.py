@@ -108,15 +108,10 @@ def load_ir_se50(path: str | Path, *, device: str | torch.device = "cpu") -> IRS
     Raises:
         CheckpointError: unreadable file, or tensors that do not match (listed).
     """
-    from soundedit.encoders.audio import load_strict
+    from soundedit.encoders.audio import load_strict, read_torch_file
 
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"IR-SE50 weights {path} do not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for damaged or unsafe files
-        raise CheckpointError(f"{path} is not a readable PyTorch state dict: {e}") from e
+    state = read_torch_file(path, what="IR-SE50 weights")
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
