@@ -53,6 +53,22 @@ def load_weights(
     Raises:
         CheckpointError: a file is missing or damaged, or the kind is not ``kind``.
     """
+    tensor_path, _ = weight_paths(path)
+    record = load_record(path, kind=kind)
+    try:
+        tensors = load_file(str(tensor_path))
+    except (SafetensorError, OSError) as e:
+        raise CheckpointError(f"{tensor_path} is damaged or not a safetensors file: {e}") from e
+    return tensors, record
+
+
+def load_record(path: str | Path, *, kind: str | None = None) -> dict:
+    """Only the JSON record (kind/config/meta) of a pair, without reading its tensors.
+
+    Raises:
+        CheckpointError: a file of the pair is missing, the JSON is damaged, or the kind is not
+            ``kind``.
+    """
     tensor_path, json_path = weight_paths(path)
     for p in (tensor_path, json_path):
         if not p.is_file():
@@ -64,11 +80,7 @@ def load_weights(
     if kind is not None and record.get("kind") != kind:
         found = record.get("kind")
         raise CheckpointError(f"{json_path} holds a {found!r} model, expected {kind!r}")
-    try:
-        tensors = load_file(str(tensor_path))
-    except (SafetensorError, OSError) as e:
-        raise CheckpointError(f"{tensor_path} is damaged or not a safetensors file: {e}") from e
-    return tensors, record
+    return record
 
 
 def _atomic_write(final: Path, write) -> None:

@@ -128,11 +128,11 @@ class ClipBridge(nn.Module):
         Raises:
             FileNotFoundError / CheckpointError: missing or unusable file.
         """
-        from soundedit.weights_io import load_weights, weight_paths
+        from soundedit.weights_io import load_record, weight_paths
 
         tensor_path, json_path = weight_paths(path)
         if json_path.is_file() and tensor_path.is_file():
-            _, record = load_weights(tensor_path)
+            record = load_record(tensor_path)  # open_clip reads the tensors itself
             if record.get("kind") not in CLIP_KINDS:
                 raise CheckpointError(
                     f"{json_path} holds a {record.get('kind')!r} model; expected {CLIP_KINDS}"
