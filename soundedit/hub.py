@@ -24,7 +24,7 @@ import socket
 import tomllib
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -124,8 +124,6 @@ def load_registry(path: str | Path | None = None) -> dict[str, RegistryEntry]:
     path = registry_path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
     tables = data.get("models", {})
@@ -154,13 +152,7 @@ def _validated(entry: RegistryEntry, path: Path) -> RegistryEntry:
     filename = entry.filename or _source_basename(entry.source) or entry.name
     if Path(filename).name != filename:
         raise ConfigError(f"{where}: filename {filename!r} must be a plain file name")
-    return _replace(entry, sha256=digest, filename=filename)
-
-
-def _replace(entry: RegistryEntry, **changes) -> RegistryEntry:
-    from dataclasses import replace
-
-    return replace(entry, **changes)
+    return replace(entry, sha256=digest, filename=filename)
 
 
 def _lookup(name: str, registry: dict[str, RegistryEntry] | None) -> RegistryEntry:
