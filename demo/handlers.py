@@ -77,9 +77,12 @@ class Handlers:
         """The loaded bundle (fetched on first use when online and not here yet).
 
         Raises the library's error (WeightsNotFoundError names the files and where they go).
+        Once loaded, the catalog is not listed again (slider moves and runs stay cheap).
         """
-        world = self.catalog.world(name)
-        if progress is not None and not self.catalog.is_loaded(name):
+        if self.catalog.is_loaded(name):
+            return self.catalog.get(name)
+        world = self.catalog.world(name)  # ValueError naming the known worlds
+        if progress is not None:
             fetch = "" if world.ready else ", fetching its weights"
             progress(0.1, desc=f"Loading {world.title}{fetch} (once per server)…")
         return self.catalog.get(name)
