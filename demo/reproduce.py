@@ -13,13 +13,6 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-# EditRequest field -> the parser dest names that may carry it (first match wins).
-_DEST_ALIASES = {
-    "audio": ("audio",),
-    "audio2": ("audio2",),
-    "source_latent": ("source_latent", "latent", "w_source", "latent_file"),
-    "source_image": ("source_image", "image", "photo", "project"),
-}
 # Written even when equal to the CLI's default, so the command reads on its own.
 _ALWAYS = frozenset({"world", "seed", "steps", "mode"})
 
@@ -44,33 +37,13 @@ def request_settings(request: Any, *, world: str, files: dict[str, str]) -> dict
 
 
 def edit_parser() -> argparse.ArgumentParser:
-    """The CLI's ``edit`` sub-parser (the documented flags when the CLI cannot be built)."""
-    try:
-        from soundedit.cli import build_parser
+    """The CLI's ``edit`` sub-parser."""
+    from soundedit.cli import build_parser
 
-        parser = build_parser()
-    except ImportError:  # a partial install: fall back to the documented interface
-        return _documented_parser()
-    for action in parser._actions:
+    for action in build_parser()._actions:
         if isinstance(action, argparse._SubParsersAction) and "edit" in action.choices:
             return action.choices["edit"]
-    return _documented_parser()
-
-
-def _documented_parser() -> argparse.ArgumentParser:
-    """The flags of ``soundedit edit`` as the CLI documents them."""
-    parser = argparse.ArgumentParser(prog="soundedit edit")
-    parser.add_argument("--audio")
-    parser.add_argument("--audio2")
-    parser.add_argument("--mix", type=float)
-    parser.add_argument("--gain-db", type=float, default=0.0)
-    parser.add_argument("--text")
-    parser.add_argument("--mode", default="sound")
-    parser.add_argument("--mix-layer", type=int)
-    parser.add_argument("--generator")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int)
-    return parser
+    raise LookupError("the soundedit CLI has no 'edit' command")
 
 
 def request_defaults(bundle) -> dict[str, Any]:
@@ -133,15 +106,8 @@ def command_line(
 
 
 def _find_action(actions: dict[str, argparse.Action], key: str) -> argparse.Action | None:
-    if key == "world":
-        for dest in ("generator", "world", "bundle"):
-            if dest in actions:
-                return actions[dest]
-        return None
-    for dest in _DEST_ALIASES.get(key, (key,)):
-        if dest in actions:
-            return actions[dest]
-    return None
+    """The CLI option for a setting: EditRequest fields share the CLI's dest names."""
+    return actions.get("generator" if key == "world" else key)
 
 
 def _render(action: argparse.Action, value: Any, *, always: bool = False) -> list[str]:
