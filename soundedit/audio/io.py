@@ -179,22 +179,18 @@ def _read_path(path: Path, limits: AudioLimits):
         raise AudioFileNotFoundError(f"no such sound file: {name}; give an existing file path")
     if path.is_dir():
         raise AudioError(f"{name} is a directory; give a sound file ({ACCEPTED_FORMATS})")
-    size = path.stat().st_size
-    _check_size(size, name, limits)
-    try:
-        with soundfile.SoundFile(name) as f:
-            return (*_read_open(f, name, limits), name)
-    except AudioError:
-        raise
-    except _DECODE_ERRORS as e:
-        raise _decode_error(name, e) from e
+    return _read_file(name, path.stat().st_size, name, limits)
 
 
 def _read_bytes(data: bytes, limits: AudioLimits):
-    name = "the sound bytes"
-    _check_size(len(data), name, limits)
+    return _read_file(io.BytesIO(data), len(data), "the sound bytes", limits)
+
+
+def _read_file(file, size: int, name: str, limits: AudioLimits):
+    """Decode a file (path or file object) of ``size`` bytes that messages call ``name``."""
+    _check_size(size, name, limits)
     try:
-        with soundfile.SoundFile(io.BytesIO(data)) as f:
+        with soundfile.SoundFile(file) as f:
             return (*_read_open(f, name, limits), name)
     except AudioError:
         raise
