@@ -25,6 +25,7 @@ from demo.results import (
     main_image_key,
     partial_result,
     progress_text,
+    source_latent,
 )
 from demo.session import Sessions
 from demo.worlds import WorldCatalog, describe
@@ -112,23 +113,21 @@ class Handlers:
     @plain_errors
     def show_source(self, name: str, source: str, seed, truncation, latent_file):
         """The image an edit will start from (None for a photo: it is projected at Run)."""
-        from soundedit.edit.latents import load_latent
-        from soundedit.edit.optimize import source_from_seed
-        from soundedit.edit.pipeline import render_latent
+        from soundedit.edit.pipeline import EditRequest, render_latent
 
         if source == "photo" or not (
             self.catalog.is_loaded(name) or self.catalog.world(name).ready
         ):
             return None
+        if source == "latent" and not latent_file:
+            return None
         bundle = self.bundle(name)
-        G = bundle.generator
-        if source == "latent":
-            if not latent_file:
-                return None
-            w_plus = load_latent(latent_file, n_latent=G.n_latent, style_dim=G.style_dim)
-        else:
-            w_plus = source_from_seed(G, clamp_seed(seed), float(truncation))
-        return render_latent(bundle, w_plus.to(bundle.device))
+        start = EditRequest(
+            seed=clamp_seed(seed),
+            truncation=float(truncation),
+            source_latent=latent_file if source == "latent" else None,
+        )
+        return render_latent(bundle, source_latent(bundle, start).to(bundle.device))
 
     # ---- run, stop, slider ----------------------------------------------------------------
 
