@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,36 +269,45 @@ def _read_audioset(root: Path, split: str | None) -> ItemList:
 
 
 def _read_esc50(root: Path, folds: Sequence[int] | None) -> ItemList:
-    items, skipped = [], []
-    with (root / "meta" / "esc50.csv").open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            if folds is not None and int(row["fold"]) not in folds:
-                continue
-            audio = root / "audio" / row["filename"]
-            if not audio.is_file():
-                skipped.append((row["filename"], f"missing file {audio}"))
-                continue
-            label = row["category"].replace("_", " ")
-            items.append(
-                TrainItem(audio, label=label, group=row.get("src_file"), fold=int(row["fold"]))
-            )
-    return ItemList(items, skipped)
+    return _read_folds(
+        root / "meta" / "esc50.csv",
+        folds,
+        audio=lambda row: root / "audio" / row["filename"],
+        label="category",
+        group="src_file",
+    )
 
 
 def _read_urbansound(root: Path, folds: Sequence[int] | None) -> ItemList:
+    return _read_folds(
+        root / "metadata" / "UrbanSound8K.csv",
+        folds,
+        audio=lambda row: root / "audio" / f"fold{row['fold']}" / row["slice_file_name"],
+        label="class",
+        group="fsID",
+    )
+
+
+def _read_folds(
+    table: Path,
+    folds: Sequence[int] | None,
+    *,
+    audio: Callable[[dict[str, str]], Path],
+    label: str,
+    group: str,
+) -> ItemList:
+    """Items of a folded classification set (ESC-50, UrbanSound8K) from its metadata csv."""
     items, skipped = [], []
-    with (root / "metadata" / "UrbanSound8K.csv").open(encoding="utf-8", newline="") as f:
+    with table.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             if folds is not None and int(row["fold"]) not in folds:
                 continue
-            audio = root / "audio" / f"fold{row['fold']}" / row["slice_file_name"]
-            if not audio.is_file():
-                skipped.append((row["slice_file_name"], f"missing file {audio}"))
+            path = audio(row)
+            if not path.is_file():
+                skipped.append((path.name, f"missing file {path}"))
                 continue
-            label = row["class"].replace("_", " ")
-            items.append(
-                TrainItem(audio, label=label, group=row.get("fsID"), fold=int(row["fold"]))
-            )
+            name = row[label].replace("_", " ")
+            items.append(TrainItem(path, label=name, group=row.get(group), fold=int(row["fold"])))
     return ItemList(items, skipped)
 
 
