@@ -111,13 +111,6 @@ def _low(x, hi, rate, order=4):
     return signal.sosfilt(signal.butter(order, hi, btype="low", fs=rate, output="sos"), x)
 
 
-def _envelope(points, n, rate):
-    """Piecewise-linear envelope through (seconds, gain) points."""
-    t = np.arange(n) / rate
-    xs, ys = zip(*points, strict=True)
-    return np.interp(t, xs, ys)
-
-
 def _slow_noise(rng, n, rate, hz, lo=0.0, hi=1.0):
     """A smooth random curve in [lo, hi] that changes about ``hz`` times a second."""
     k = max(2, int(n / rate * hz) + 2)

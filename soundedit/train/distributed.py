@@ -71,12 +71,3 @@ def gather_with_grad(local: torch.Tensor) -> torch.Tensor:
     if not is_distributed():
         return local
     return _GatherWithGrad.apply(local)
-
-
-def mean_across_ranks(value: torch.Tensor) -> torch.Tensor:
-    """The average of a (detached) scalar over ranks, for reporting."""
-    if not is_distributed():
-        return value
-    value = value.detach().clone()
-    dist.all_reduce(value)
-    return value / dist.get_world_size()
