@@ -157,14 +157,7 @@ def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | N
         visible=False,
     )
     ui["photo"] = gr.Image(label="Photo to project", type="filepath", visible=False)
-    ui["source_image"] = gr.Image(
-        label="Starting image",
-        interactive=False,
-        format="png",
-        height=256,
-        elem_id="source-image",
-        elem_classes="canvas",
-    )
+    ui["source_image"] = _canvas("Starting image", 256, elem_id="source-image")
 
 
 def _guidance_panel(ui: dict) -> None:
@@ -206,14 +199,7 @@ def _guidance_panel(ui: dict) -> None:
 def _watch_panel(ui: dict) -> None:
     gr.Markdown("### 4 · Watch")
     with gr.Row():
-        ui["live"] = gr.Image(
-            label="Live preview",
-            interactive=False,
-            format="png",
-            height=320,
-            elem_id="live",
-            elem_classes="canvas",
-        )
+        ui["live"] = _canvas("Live preview", 320, elem_id="live")
         with gr.Column():
             ui["status"] = gr.Markdown("Press **Run** to start.", elem_id="status")
 
@@ -227,9 +213,7 @@ def _results_panel(ui: dict) -> None:
             ("out_text", "Text-guided"),
             ("out_mixed", "Mixed (style mixing)"),
         ):
-            ui[key] = gr.Image(
-                label=label, interactive=False, format="png", height=200, elem_classes="canvas"
-            )
+            ui[key] = _canvas(label, 200)
     with gr.Row():
         with gr.Column():
             ui["interp"] = gr.Slider(
@@ -241,13 +225,7 @@ def _results_panel(ui: dict) -> None:
                 elem_id="interp",
                 label="Interpolate: source (0) ↔ sound (1) ↔ text (2)",
             )
-            ui["interp_image"] = gr.Image(
-                label="Interpolated",
-                interactive=False,
-                format="png",
-                height=256,
-                elem_classes="canvas",
-            )
+            ui["interp_image"] = _canvas("Interpolated", 256)
         with gr.Column():
             ui["files"] = gr.File(label="Downloads", file_count="multiple", interactive=False)
             ui["command"] = gr.Code(
@@ -384,6 +362,13 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
         concurrency_id=ENGINE_QUEUE,
     )
     demo.unload(h.end_session)
+
+
+def _canvas(label: str, height: int, **kwargs) -> gr.Image:
+    """An output picture (PNG, not editable) of the page."""
+    return gr.Image(
+        label=label, interactive=False, format="png", height=height, elem_classes="canvas", **kwargs
+    )
 
 
 class _Components(dict):
