@@ -91,10 +91,13 @@ def build_clip_cache(
     )
     labels, label_id = _index([it.label for it in items])
     label = _embed_texts(clip, [config.text_template.format(x) for x in labels]) if labels else None
-    keys = [_image_key(it, i) for i, it in enumerate(items)]
-    image_keys, image_id = _index(keys)
+    image_keys, image_id = _index([_image_key(it, i) for i, it in enumerate(items)])
+    first: dict[int, int] = {}  # image index -> first item that shows it
+    for i, k in enumerate(image_id):
+        if k >= 0:
+            first.setdefault(k, i)
     image = (
-        _embed_images(clip, [items[keys.index(k)] for k in image_keys], device)
+        _embed_images(clip, [items[first[k]] for k in range(len(image_keys))], device)
         if image_keys
         else None
     )
