@@ -208,12 +208,16 @@ def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, dict]:
 def _stream(bundle, request, config, settings, targets, w_source, source_info, notices):
     frames: list[np.ndarray] = []
     latents = {"source": w_source.detach().cpu()}
+    # Each latent is synthesised and embedded once: its image goes in the result, its
+    # embedding gives the similarity to every target.
+    source_image, source_embed = _render_and_embed(bundle, w_source)
+    images = {"source": source_image}
     phases: dict[str, dict] = {}
     start = time.perf_counter()
     last = None
     for phase, target in targets:
         phase_start = time.perf_counter()
-        before = _similarity(bundle, w_source, target)
+        before = _similarity(source_embed, target)
         for step in edit_steps(bundle, target, w_source, config=config):
             if step.preview is not None:
                 frames.append(step.preview)
@@ -221,9 +225,10 @@ def _stream(bundle, request, config, settings, targets, w_source, source_info, n
             if step.step < step.total or phase != targets[-1][0]:
                 yield EditProgress(phase=phase, step=step)
         latents[phase] = step.w.detach().cpu()
+        images[phase], edited_embed = _render_and_embed(bundle, step.w)
         phases[phase] = {
             "similarity_before": before,
-            "similarity_after": _similarity(bundle, step.w, target),
+            "similarity_after": _similarity(edited_embed, target),
             "losses": step.losses,
             "layer_mask": list(step.layer_mask) if step.layer_mask else None,
             "seconds": time.perf_counter() - phase_start,
@@ -231,17 +236,22 @@ def _stream(bundle, request, config, settings, targets, w_source, source_info, n
     seconds = time.perf_counter() - start
     if request.mode == "mix":
         latents["mixed"] = style_mix(latents["sound"], latents["text"], settings["mix_layer"])
-    images = {key: render_latent(bundle, w) for key, w in latents.items()}
+        images["mixed"] = render_latent(bundle, latents["mixed"])
     report = _report(bundle, request, config, settings, phases, seconds, source_info, notices)
     _add_probe(bundle, images, report)
     result = EditResult(images=images, latents=latents, report=report, frames=frames)
     yield EditProgress(phase=last[0], step=last[1], result=result)
 
 
-def _similarity(bundle, w_plus: torch.Tensor, target: torch.Tensor) -> float:
+def _render_and_embed(bundle, w_plus: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
+    """The uint8 image [H, W, 3] of a W+ latent and its CLIP embedding [1, D] (no grad)."""
     with torch.no_grad():
         images = bundle.generator.synthesis(w_plus.to(bundle.device, torch.float32))
-        return float((bundle.clip.embed_image(images).float() * target.float()).sum(-1).mean())
+        return to_uint8(images), bundle.clip.embed_image(images).float()
+
+
+def _similarity(embed: torch.Tensor, target: torch.Tensor) -> float:
+    return float((embed * target.float()).sum(-1).mean())
 
 
 def _report(bundle, request, config, settings, phases, seconds, source_info, notices) -> dict:
