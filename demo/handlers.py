@@ -188,7 +188,8 @@ class Handlers:
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "progress":
                 live = skip if value.step.preview is None else value.step.preview
-                yield (live, progress_text(value, seconds=seconds)) + (skip,) * 10
+                rest = (skip,) * (len(RUN_OUTPUTS) - 2)  # the result row etc. stay as they are
+                yield (live, progress_text(value, seconds=seconds), *rest)
             else:
                 result, stopped = value
                 yield self._finish_view(bundle, world, edit_request, result, session, stopped)
@@ -241,7 +242,7 @@ class Handlers:
         state = {
             "world": world,
             "chain": chain,
-            "latents": {k: v.detach().cpu() for k, v in result.latents.items()},
+            "latents": dict(result.latents),  # already on the CPU
         }
         slider = gr.update(
             minimum=0,
