@@ -9,7 +9,6 @@ probe's parameters of the source and edited images from the edit report.
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -18,7 +17,6 @@ import torch
 from soundedit.soundscapes.captions import CLASS_PROMPTS
 from soundedit.soundscapes.params import (
     CLASSES,
-    PARAM_NAMES,
     SHAPES,
     make_params,
     params_from_z,
@@ -94,12 +92,13 @@ def eval_probe(probe, *, n: int = 1024) -> dict:
 @torch.no_grad()
 def eval_generator(bundle, *, n: int = 512) -> float:
     """Mean abs difference between probe(G(z)) and params(z) (truncation 1)."""
+    from soundedit.soundscapes.training import generator_images
+
     G = bundle.generator
     z = torch.randn(n, G.style_dim, generator=torch.Generator().manual_seed(HELD_OUT))
     errors = []
     for chunk in z.split(64):
-        images = G.synthesis(G.w_plus(G.mapping(chunk)))
-        errors.append((bundle.probe(images) - params_from_z(chunk)).abs())
+        errors.append((bundle.probe(generator_images(G, chunk)) - params_from_z(chunk)).abs())
     return float(torch.cat(errors).mean())
 
 
@@ -240,4 +239,4 @@ def format_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PARAM_NAMES", "evaluate", "format_table", "time"]
+__all__ = ["evaluate", "format_table"]

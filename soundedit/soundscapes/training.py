@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from soundedit.soundscapes.params import N_PARAMS, PARAM_NAMES, sample_params
+from soundedit.soundscapes.params import PARAM_NAMES, sample_params
 from soundedit.soundscapes.render import render
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "soundscapes"
@@ -382,4 +382,4 @@ def train_audio(*, seed: int = 0, steps: int = 800, n_items: int = 2000, log: Lo
     return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
 
 
-__all__ = ["N_PARAMS", "WEIGHTS_DIR", "cosine_lr", "degrade", "probe_errors", "train_probe"]
+__all__ = ["WEIGHTS_DIR", "cosine_lr", "degrade", "probe_errors", "train_probe"]
