@@ -67,9 +67,11 @@ def _load(model: str, folder: Path, loader, device):
                 f"SoundScapes {model} weights {path} are missing; rebuild them with "
                 f"`{rebuild_command(model)}`"
             )
+    from safetensors import SafetensorError
+
     try:
         module = loader(stem)
-    except (SoundEditError, RuntimeError, KeyError, ValueError, OSError) as e:
+    except (SoundEditError, SafetensorError, RuntimeError, KeyError, ValueError, OSError) as e:
         raise CheckpointError(
             f"SoundScapes {model} weights {stem}.safetensors/.json cannot be read ({e}); "
             f"rebuild them with `{rebuild_command(model)}`"
@@ -85,9 +87,9 @@ def _load_generator(stem: Path):
 
 def _load_clip(stem: Path):
     from soundedit.encoders.clip import ClipBridge
-    from soundedit.weights_io import load_weights
+    from soundedit.weights_io import load_record
 
-    _, record = load_weights(stem, kind="open_clip")
+    record = load_record(stem, kind="open_clip")  # open_clip reads the tensors itself
     return ClipBridge.from_config(
         record["config"], weights_path=stem.with_name(stem.name + ".safetensors")
     )
