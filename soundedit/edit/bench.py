@@ -18,13 +18,11 @@ from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from soundedit.bundle import Bundle, EditDefaults
 from soundedit.edit.optimize import EditConfig, edit_steps, source_from_seed
+from soundedit.encoders.clip import ClipBridge
 
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 CONFIGS = ("256", "1024", "soundscapes")
 
 
@@ -40,27 +38,24 @@ def our_resize(images: torch.Tensor, size: int = 224) -> torch.Tensor:
     return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
 
 
-class BenchClip(nn.Module):
-    """A randomly initialised CLIP ViT-B/32 image tower with either input path."""
+class BenchClip(ClipBridge):
+    """A randomly initialised CLIP ViT-B/32 bridge with either input path.
+
+    "ours" is :meth:`ClipBridge.preprocess` itself; "authors" swaps in :func:`authors_resize`.
+    """
 
     def __init__(self, *, resize: str = "ours"):
-        super().__init__()
         import open_clip
 
         logging.getLogger().setLevel(logging.ERROR)  # "no pretrained weights" is intended here
-        self.model = open_clip.create_model("ViT-B-32-quickgelu", pretrained=None).eval()
-        self.embed_dim = self.model.text_projection.shape[1]
+        model = open_clip.create_model("ViT-B-32-quickgelu", pretrained=None)
+        super().__init__(model, None, name="ViT-B-32-quickgelu")
         self.resize = resize
-        self.register_buffer("mean", torch.tensor(CLIP_MEAN).reshape(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(CLIP_STD).reshape(1, 3, 1, 1))
 
-    def embed_image(self, images: torch.Tensor) -> torch.Tensor:
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         if self.resize == "authors":
-            x = authors_resize(images)
-        else:
-            x = (our_resize(images) + 1) / 2
-            x = (x - self.mean) / self.std
-        return F.normalize(self.model.encode_image(x), dim=-1)
+            return authors_resize(images.float())
+        return super().preprocess(images)
 
 
 def _peak_memory_mb(device: torch.device) -> float:
