@@ -196,15 +196,6 @@ def _soundscapes_status() -> tuple[bool, str]:
     return True, f"embedded in {folder}"
 
 
-def _weights_dir() -> Path:
-    try:
-        from soundedit.hub import WEIGHTS_DIR
-
-        return Path(WEIGHTS_DIR)
-    except ImportError:
-        return Path(__file__).resolve().parent.parent / "weights"
-
-
 # ---- real domains from weights/registry.toml -------------------------------------------------
 
 
