@@ -118,7 +118,8 @@ def audio_to_text_recall(
     text = clip.embed_text(distinct).float().cpu()  # [T, D]
     audio = embed_features(encoder, features, device=device)
     ranks = (audio @ text.T).argsort(dim=1, descending=True)  # [N, T]
-    truth = torch.tensor([distinct.index(c) for c in captions])
+    index = {c: i for i, c in enumerate(distinct)}
+    truth = torch.tensor([index[c] for c in captions])
     position = (ranks == truth[:, None]).float().argmax(dim=1)  # rank of the true caption
     return {f"r{k}": float((position < k).float().mean()) for k in ks}
 
