@@ -508,6 +508,7 @@ class _Run:
     ):
         self.config, self.tower, self.model, self.optimizer = config, tower, model, optimizer
         self.bank, self.cache, self.weak, self.items, self.val = bank, cache, weak, items, val
+        self.val_bank: FeatureBank | None = None
         self.clip, self.device, self.log = clip, device, log
         self.amp = config.amp and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
@@ -660,11 +661,13 @@ class _Run:
         captions = [it.caption(self.config.text_template) for it in items]
         if any(c is None for c in captions):
             return {}  # unlabelled validation audio: nothing to retrieve
+        if self.val_bank is None:  # stacked once, not every validation
+            self.val_bank = FeatureBank(features)
         return {
             f"val_{k}": v
             for k, v in audio_to_text_recall(
                 self.tower.encoder,
-                FeatureBank(features).all(),
+                self.val_bank.all(),
                 captions,
                 self.clip,
                 device=self.device,
