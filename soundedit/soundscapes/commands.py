@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -143,4 +142,4 @@ def _run_eval(args) -> int:
     return 0
 
 
-__all__ = ["register", "argparse"]
+__all__ = ["register"]
