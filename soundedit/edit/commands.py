@@ -121,7 +121,7 @@ def run_edit_command(args: argparse.Namespace) -> int:
         adaptive_mask=args.adaptive_mask,
         source_latent=args.source_latent,
         source_image=args.source_image,
-        **({"guidance": args.guidance} if args.guidance else {}),
+        guidance=args.guidance,
     )
     result = None
     for progress in run_edit(bundle, request):

@@ -60,7 +60,7 @@ class EditRequest:
     lambda_reg: float | None = None  # latent regulariser weight (0 = free to wander)
     lambda_id: float | None = None  # identity loss weight (faces)
     adaptive_mask: bool = True  # trainable per-layer mask on the regulariser
-    guidance: Literal["cosine", "hinge"] = "cosine"  # guidance form
+    guidance: Literal["cosine", "hinge"] | None = None  # guidance form
     preview_every: int | None = None  # preview every N steps
     source_latent: str | None = None  # start from this latent file instead of the seed
     source_image: str | None = None  # start from this photo, projected into W+
@@ -127,7 +127,7 @@ def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
         lr=pick(request.lr, d.lr),
         lambda_reg=pick(request.lambda_reg, d.lambda_reg),
         lambda_id=pick(request.lambda_id, d.lambda_id),
-        guidance=request.guidance,
+        guidance=pick(request.guidance, d.guidance),
         adaptive_mask=request.adaptive_mask,
         preview_every=pick(request.preview_every, d.preview_every),
         seed=request.seed,
