@@ -144,9 +144,9 @@ def train_generator(
     if resume:
         path = WEIGHTS_DIR / "generator.safetensors"
         G = load_generator(path).train()
-        from soundedit.weights_io import load_weights
+        from soundedit.weights_io import load_record
 
-        previous = load_weights(path)[1]["meta"]
+        previous = load_record(path)["meta"]  # the json alone; the tensors were read above
         history = [
             *previous.get("history", []),
             {k: previous.get(k) for k in ("command", "seconds")},
