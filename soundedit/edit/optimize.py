@@ -105,7 +105,7 @@ def source_from_seed(generator, seed: int, truncation: float = 0.7) -> torch.Ten
 
 def source_from_mean(generator) -> torch.Tensor:
     """The mean latent as W+ [1, L, S]: the start of free generation (use ``lambda_reg=0``)."""
-    return generator.mean_w.detach().reshape(1, 1, -1).repeat(1, generator.n_latent, 1)
+    return generator.w_plus(generator.mean_w.detach()[None])
 
 
 def blend_targets(audio: torch.Tensor, text: torch.Tensor, blend: float) -> torch.Tensor:
