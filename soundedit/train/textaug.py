@@ -72,7 +72,12 @@ def _wordnet():
 
 def synonyms(word: str) -> list[str]:
     """Synonyms of ``word`` (lower case): the built-in table, plus WordNet when available."""
-    word = word.lower()
+    return list(_synonyms(word.lower()))
+
+
+@functools.cache
+def _synonyms(word: str) -> tuple[str, ...]:
+    """:func:`synonyms` of a lower-case word, looked up once per word."""
     found = list(SYNONYMS.get(word, ()))
     wordnet = _wordnet()
     if wordnet is not None:
@@ -81,7 +86,7 @@ def synonyms(word: str) -> list[str]:
                 name = lemma.replace("_", " ").lower()
                 if name != word and name not in found:
                     found.append(name)
-    return found
+    return tuple(found)
 
 
 def _pick(n: int, generator: torch.Generator) -> int:
@@ -109,7 +114,7 @@ def augment_text(
     if not words:
         return text
     for i, word in enumerate(words):
-        options = synonyms(word) if word.lower() not in STOPWORDS else []
+        options = _synonyms(word.lower()) if word.lower() not in STOPWORDS else ()
         if options and float(torch.rand((), generator=generator)) < p_replace:
             words[i] = options[_pick(len(options), generator)]
     for _ in range(n_swap):
@@ -117,9 +122,9 @@ def augment_text(
             i, j = _pick(len(words), generator), _pick(len(words), generator)
             words[i], words[j] = words[j], words[i]
     for _ in range(n_insert):
-        candidates = [w for w in words if synonyms(w) and w.lower() not in STOPWORDS]
+        candidates = [w for w in words if _synonyms(w.lower()) and w.lower() not in STOPWORDS]
         if candidates and float(torch.rand((), generator=generator)) < 0.5:
-            options = synonyms(candidates[_pick(len(candidates), generator)])
+            options = _synonyms(candidates[_pick(len(candidates), generator)].lower())
             words.insert(_pick(len(words) + 1, generator), options[_pick(len(options), generator)])
     return " ".join(words)
 
