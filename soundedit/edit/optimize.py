@@ -167,11 +167,14 @@ def edit_steps(
         mask_logits = torch.zeros(G.n_latent, device=device, requires_grad=True)
         params.append(mask_logits)
     use_id = bundle.identity is not None and config.lambda_id > 0
-    with torch.no_grad(), _autocast(device, config.autocast):
-        source_images = G.synthesis(w_source).float()
-        source_embed = clip.embed_image(source_images).float()
-        source_id = bundle.identity.embed(source_images).float() if use_id else None
-    del source_images
+    # The source image is needed only by the hinge guidance and the identity loss.
+    source_embed = source_id = None
+    if config.guidance == "hinge" or use_id:
+        with torch.no_grad(), _autocast(device, config.autocast):
+            source_images = G.synthesis(w_source).float()
+            source_embed = clip.embed_image(source_images).float()
+            source_id = bundle.identity.embed(source_images).float() if use_id else None
+        del source_images
     optimizer = torch.optim.Adam(params, lr=config.lr)
     for i in range(config.steps):
         for group in optimizer.param_groups:
