@@ -83,14 +83,14 @@ def load_clip(spec: str, pretrained: str | None = None, *, device: str = "cpu") 
 
 def load_encoder_and_clip(args: argparse.Namespace) -> tuple[Any, Any]:
     """The audio encoder named by ``--encoder`` and the CLIP it is aligned to."""
-    from soundedit.weights_io import weight_paths
+    from soundedit.weights_io import load_record, weight_paths
 
     tensor_path, json_path = weight_paths(args.encoder)
     if tensor_path.is_file() and json_path.is_file():
         from soundedit.encoders.audio import load_audio_encoder
 
         encoder = load_audio_encoder(tensor_path, device=args.device)
-        meta = json.loads(json_path.read_text(encoding="utf-8")).get("meta", {})
+        meta = load_record(tensor_path).get("meta", {})
         spec = args.clip or meta.get("clip_source")
         if not spec:
             raise ConfigError(
