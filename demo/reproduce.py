@@ -58,6 +58,7 @@ def request_defaults(bundle) -> dict[str, Any]:
     for key in ("steps", "lr", "lambda_reg", "lambda_id", "truncation", "preview_every"):
         defaults[key] = getattr(world, key)
     defaults["guidance"] = world.guidance
+    defaults["space"] = world.space
     defaults["mix_layer"] = bundle.mix_layer
     return defaults
 

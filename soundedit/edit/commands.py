@@ -53,6 +53,11 @@ def _register_edit(subparsers) -> None:
     p.add_argument(
         "--guidance", choices=("cosine", "hinge"), help="guidance loss (bundle default)"
     )
+    p.add_argument(
+        "--space",
+        choices=("w+", "z"),
+        help="what the edit moves: the W+ latent or the seed's z (bundle default)",
+    )
     start = p.add_mutually_exclusive_group()
     start.add_argument(
         "--source-latent", help="start from a latent file (W or W+; .pt, .npy, .safetensors)"
@@ -122,6 +127,7 @@ def run_edit_command(args: argparse.Namespace) -> int:
         source_latent=args.source_latent,
         source_image=args.source_image,
         guidance=args.guidance,
+        space=args.space,
     )
     result = None
     for progress in run_edit(bundle, request):

@@ -21,9 +21,11 @@ import numpy as np
 import torch
 
 from soundedit.edit import losses
+from soundedit.edit.views import random_views
 from soundedit.errors import ConfigError
 
 MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
+MAX_VIEWS = 64  # jittered views per guidance step (each costs one CLIP image pass)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class EditConfig:
     rampdown: float = 0.25  # fraction of the run spent ramping the lr down (cosine)
     seed: int = 0  # seed of the run (the source seed in the pipeline; the loop draws nothing)
     autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of generator and CLIP forward
+    views: int = 0  # guidance averaged over N jittered views of each image (0 = the image itself)
+    space: Literal["w+", "z"] = "w+"  # what Adam moves: the W+ latent, or the seed's z (mapping)
+    latent_noise: float = 0.0  # std of Gaussian noise on the latent for each guidance sample
+    samples: int = 1  # noisy copies of the latent per step (used when latent_noise > 0)
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int):
@@ -56,6 +62,17 @@ class EditConfig:
             raise ConfigError(f"guidance must be 'cosine' or 'hinge', got {self.guidance!r}")
         if self.autocast not in ("off", "bf16"):
             raise ConfigError(f"autocast must be 'off' or 'bf16', got {self.autocast!r}")
+        if isinstance(self.views, bool) or not isinstance(self.views, int):
+            raise ConfigError(f"views must be a whole number, got {self.views!r}")
+        if not 0 <= self.views <= MAX_VIEWS:
+            raise ConfigError(f"views must be between 0 and {MAX_VIEWS}, got {self.views}")
+        if self.space not in ("w+", "z"):
+            raise ConfigError(f"space must be 'w+' or 'z', got {self.space!r}")
+        _check_range("latent_noise", self.latent_noise, 0.0, 10.0)
+        if isinstance(self.samples, bool) or not isinstance(self.samples, int):
+            raise ConfigError(f"samples must be a whole number, got {self.samples!r}")
+        if not 1 <= self.samples <= MAX_VIEWS:
+            raise ConfigError(f"samples must be between 1 and {MAX_VIEWS}, got {self.samples}")
         if not isinstance(self.preview_every, int) or self.preview_every < 0:
             raise ConfigError(
                 f"preview_every must be 0 (never) or more, got {self.preview_every!r}"
@@ -77,8 +94,8 @@ class EditStep:
     step: int  # 1-based index of this step
     total: int  # number of steps in the run
     losses: dict[str, float]  # each loss term and "total", before the update
-    similarity: float  # cos(CLIP(G(w)), target) of the latent that entered this step
-    w: torch.Tensor  # [1, L, S] latent after the update
+    similarity: float  # cos(CLIP(G(w)), target) as the guidance saw it this step (sample mean)
+    w: torch.Tensor  # [1, L, S] W+ latent after the update (in space "z": of the updated z)
     preview: np.ndarray | None  # uint8 [H, W, 3] of ``w``, every ``preview_every`` steps
     layer_mask: tuple[float, ...] | None  # softmax of the mask logits after the update
 
@@ -90,14 +107,19 @@ def learning_rate(t: float, lr: float, *, rampup: float, rampdown: float) -> flo
     return lr * ramp * min(1.0, t / rampup)
 
 
+def z_from_seed(generator, seed: int) -> torch.Tensor:
+    """The z [1, S] of a seed, on the generator's device."""
+    rng = torch.Generator().manual_seed(int(seed))
+    # z is drawn on the CPU so that a seed means the same image on every device.
+    z = torch.randn(1, generator.style_dim, generator=rng)  # [1, S]
+    return z.to(generator.mean_w.device)
+
+
 def source_from_seed(generator, seed: int, truncation: float = 0.7) -> torch.Tensor:
     """The W+ latent [1, L, S] of a seeded z through the mapping network with truncation."""
     if not 0.0 <= truncation <= 1.0:
         raise ConfigError(f"truncation must be in [0, 1], got {truncation}")
-    rng = torch.Generator().manual_seed(int(seed))
-    # z is drawn on the CPU so that a seed means the same image on every device.
-    z = torch.randn(1, generator.style_dim, generator=rng)  # [1, S]
-    z = z.to(generator.mean_w.device)
+    z = z_from_seed(generator, seed)
     with torch.no_grad():
         w = generator.mapping(z, truncation=truncation)  # [1, S]
         return generator.w_plus(w).detach()  # [1, L, S]
@@ -142,26 +164,42 @@ def _check_inputs(bundle, target: torch.Tensor, w_source: torch.Tensor) -> None:
 
 
 def edit_steps(
-    bundle, target: torch.Tensor, w_source: torch.Tensor, *, config: EditConfig
+    bundle,
+    target: torch.Tensor,
+    w_source: torch.Tensor,
+    *,
+    config: EditConfig,
+    z_source: torch.Tensor | None = None,
+    truncation: float = 1.0,
 ) -> Iterator[EditStep]:
-    """Optimise W+ towards ``target``; yields one :class:`EditStep` per step.
+    """Optimise the latent towards ``target``; yields one :class:`EditStep` per step.
+
+    In ``space="w+"`` Adam moves the W+ latent itself (the paper). In ``space="z"`` it moves the
+    source's ``z`` and every step's latent is ``w_plus(mapping(z, truncation))``: each image is
+    one the generator was trained to draw, for generators whose W+ holds little else (the
+    SoundScapes world). With ``latent_noise`` the guidance is averaged over ``samples`` noisy
+    copies of the latent, which smooths it: a sound can then pull in an event the source lacks
+    entirely, where the unsmoothed gradient is flat.
 
     Args:
         bundle: a :class:`soundedit.bundle.Bundle` (generator, CLIP, optional identity model).
         target: unit-norm target embedding [1, D] in CLIP space (sound, text or a blend).
         w_source: the source latent [1, L, S]; the regulariser keeps the edit near it.
         config: the run's settings.
+        z_source: the source's z [1, S] (``space="z"`` only; ``w_source`` must be its latent).
+        truncation: the truncation that made ``w_source`` from ``z_source``.
 
     Raises:
-        ConfigError: a tensor of the wrong shape, or NaN in ``w_source``.
+        ConfigError: a tensor of the wrong shape, NaN in ``w_source``, or ``space="z"``
+            without ``z_source``.
     """
     _check_inputs(bundle, target, w_source)
     G, clip = bundle.generator, bundle.clip
     device = G.mean_w.device
     w_source = w_source.detach().to(device, torch.float32)
     target = target.detach().to(device, torch.float32)
-    w = w_source.clone().requires_grad_(True)
-    params = [w]
+    latent, to_w_plus = _latent(G, config, w_source, z_source, truncation)
+    params = [latent]
     mask_logits = None
     if config.adaptive_mask and config.lambda_reg > 0:
         mask_logits = torch.zeros(G.n_latent, device=device, requires_grad=True)
@@ -176,16 +214,19 @@ def edit_steps(
             source_id = bundle.identity.embed(source_images).float() if use_id else None
         del source_images
     optimizer = torch.optim.Adam(params, lr=config.lr)
+    rng = torch.Generator().manual_seed(config.seed)  # latent noise and views
     for i in range(config.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(
                 i / config.steps, config.lr, rampup=config.rampup, rampdown=config.rampdown
             )
+        w = to_w_plus(latent)  # [1, L, S]
         with _autocast(device, config.autocast):
             # fp32 images into CLIP: its antialiased resize has no bf16 backward on the CPU;
             # CLIP's matmuls still run in bf16 under autocast.
-            images = G.synthesis(w).float()  # [1, 3, R, R]
-            embed = clip.embed_image(images)  # [1, D]
+            images = G.synthesis(_guidance_latents(latent, to_w_plus, w, config, rng)).float()
+            seen = random_views(images, config.views, generator=rng) if config.views else images
+            embed = clip.embed_image(seen)  # [K * V, D]: K noisy latents, V views each
             id_embed = bundle.identity.embed(images) if use_id else None
         terms, similarity = _loss_terms(
             config, embed, source_embed, target, w, w_source, mask_logits, id_embed, source_id
@@ -198,8 +239,34 @@ def edit_steps(
         optimizer.zero_grad(set_to_none=True)
         values = {k: float(v.detach()) for k, v in terms.items()}
         values["total"] = float(total.detach())
-        del images, embed, id_embed, terms, total, grads
+        del w, images, seen, embed, id_embed, terms, total, grads
+        with torch.no_grad():
+            w = to_w_plus(latent)
         yield _step_record(bundle, config, i, w, mask_logits, values, similarity)
+
+
+def _latent(G, config: EditConfig, w_source, z_source, truncation):
+    """The tensor Adam moves and the map from it to W+ [1, L, S]."""
+    if config.space == "w+":
+        return w_source.clone().requires_grad_(True), lambda w: w
+    if z_source is None:
+        raise ConfigError(
+            "space 'z' edits start from a seed's z; a latent file or a photo has none (use 'w+')"
+        )
+    if tuple(z_source.shape) != (1, G.style_dim):
+        raise ConfigError(
+            f"z_source must have shape [1, {G.style_dim}], got {list(z_source.shape)}"
+        )
+    z = z_source.detach().to(w_source.device, torch.float32).clone().requires_grad_(True)
+    return z, lambda z: G.w_plus(G.mapping(z, truncation=truncation))
+
+
+def _guidance_latents(latent, to_w_plus, w, config: EditConfig, rng) -> torch.Tensor:
+    """The W+ latents whose images the guidance sees: ``w`` or noisy copies [K, L, S]."""
+    if config.latent_noise <= 0:
+        return w
+    noise = torch.randn((config.samples, *latent.shape[1:]), generator=rng)
+    return to_w_plus(latent + noise.to(latent.device) * config.latent_noise)
 
 
 def _loss_terms(config, embed, source_embed, target, w, w_source, mask_logits, id_embed, src_id):

@@ -35,6 +35,7 @@ from soundedit.edit.optimize import (
     edit_steps,
     source_from_seed,
     to_uint8,
+    z_from_seed,
 )
 from soundedit.errors import ConfigError
 
@@ -61,6 +62,7 @@ class EditRequest:
     lambda_id: float | None = None  # identity loss weight (faces)
     adaptive_mask: bool = True  # trainable per-layer mask on the regulariser
     guidance: Literal["cosine", "hinge"] | None = None  # guidance form
+    space: Literal["w+", "z"] | None = None  # what the edit moves: W+ or the seed's z
     preview_every: int | None = None  # preview every N steps
     source_latent: str | None = None  # start from this latent file instead of the seed
     source_image: str | None = None  # start from this photo, projected into W+
@@ -105,16 +107,19 @@ def run_edit(bundle, request: EditRequest) -> Iterator[EditProgress]:
     The report holds: bundle, mode, settings, seed, steps, seconds, seconds_per_step,
     similarity_before / similarity_after and final losses of the main run (the sound run, or
     the text run in "text" mode), per-phase details, the final layer mask, the source, notices
-    (e.g. "sound cut to 30 s"), and probe_source / probe_edited when the bundle has a probe.
+    (e.g. "sound cut to 30 s"), sound_match (see :func:`sound_match`; None without a sound run),
+    and probe_source / probe_edited when the bundle has a probe.
     """
-    config, settings = _resolve_settings(bundle, request)
     notices: list[str] = []
+    config, settings = _resolve_settings(bundle, request, notices)
     targets = _targets(bundle, request, notices)
-    w_source, source_info = _source(bundle, request, settings, notices)
-    return _stream(bundle, request, config, settings, targets, w_source, source_info, notices)
+    w_source, z_source, source_info = _source(bundle, request, settings, notices)
+    return _stream(
+        bundle, request, config, settings, targets, (w_source, z_source), source_info, notices
+    )
 
 
-def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
+def _resolve_settings(bundle, request: EditRequest, notices: list[str]) -> tuple[EditConfig, dict]:
     if request.mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {request.mode!r}")
     d = bundle.defaults
@@ -122,6 +127,8 @@ def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
     def pick(value, default):
         return default if value is None else value
 
+    space = _space(request, d.space, notices)
+    smoothing = space == d.space  # the world's latent noise is tuned for its own space
     config = EditConfig(
         steps=pick(request.steps, d.steps),
         lr=pick(request.lr, d.lr),
@@ -132,6 +139,10 @@ def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
         preview_every=pick(request.preview_every, d.preview_every),
         seed=request.seed,
         autocast=getattr(d, "autocast", "off"),
+        space=space,
+        latent_noise=d.latent_noise if smoothing else 0.0,
+        samples=d.samples if smoothing else 1,
+        views=d.views,
     )
     mix_layer = pick(request.mix_layer, bundle.mix_layer)
     n_latent = bundle.generator.n_latent
@@ -141,6 +152,20 @@ def _resolve_settings(bundle, request: EditRequest) -> tuple[EditConfig, dict]:
         )
     settings = {"truncation": pick(request.truncation, d.truncation), "mix_layer": mix_layer}
     return config, settings
+
+
+def _space(request: EditRequest, default: str, notices: list[str]) -> str:
+    """The latent space of the edit: z needs a seed, so a file or a photo is edited in W+."""
+    space = default if request.space is None else request.space
+    from_file = request.source_latent or request.source_image
+    if space != "z" or not from_file:
+        return space
+    if request.space == "z":
+        raise ConfigError(
+            "space 'z' edits start from a seed: a latent file or a photo has no z; use space 'w+'"
+        )
+    notices.append("a latent file or a photo is edited in W+ (this world edits seeds in z)")
+    return "w+"
 
 
 def _targets(bundle, request: EditRequest, notices: list[str]) -> list[tuple[str, torch.Tensor]]:
@@ -188,24 +213,28 @@ def _sound_notices(sound, label: str, notices: list[str]) -> None:
         notices.append(f"{label} is silent: the edit follows the embedding of silence")
 
 
-def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, dict]:
+def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
+    """(W+ latent [1, L, S], the seed's z [1, S] or None for a file or photo, report entry)."""
     G = bundle.generator
     if request.source_latent and request.source_image:
         raise ConfigError("give a source latent or a source image, not both")
     if request.source_latent:
         w = load_latent(request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
-        return w.to(bundle.device), {"kind": "latent", "path": str(request.source_latent)}
+        return w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
     if request.source_image:
         from soundedit.edit.project import project_image
 
         w, report = project_image(bundle, request.source_image, seed=request.seed)
         notices.append(f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)")
-        return w, {"kind": "image", "path": str(request.source_image), "projection": report}
-    w = source_from_seed(G, request.seed, settings["truncation"])
-    return w, {"kind": "seed", "seed": request.seed, "truncation": settings["truncation"]}
+        return w, None, {"kind": "image", "path": str(request.source_image), "projection": report}
+    truncation = settings["truncation"]
+    w = source_from_seed(G, request.seed, truncation)
+    z = z_from_seed(G, request.seed)
+    return w, z, {"kind": "seed", "seed": request.seed, "truncation": truncation}
 
 
-def _stream(bundle, request, config, settings, targets, w_source, source_info, notices):
+def _stream(bundle, request, config, settings, targets, source, source_info, notices):
+    w_source, z_source = source
     frames: list[np.ndarray] = []
     latents = {"source": w_source.detach().cpu()}
     # Each latent is synthesised and embedded once: its image goes in the result, its
@@ -218,7 +247,15 @@ def _stream(bundle, request, config, settings, targets, w_source, source_info, n
     for phase, target in targets:
         phase_start = time.perf_counter()
         before = _similarity(source_embed, target)
-        for step in edit_steps(bundle, target, w_source, config=config):
+        steps = edit_steps(
+            bundle,
+            target,
+            w_source,
+            config=config,
+            z_source=z_source,
+            truncation=settings["truncation"],
+        )
+        for step in steps:
             if step.preview is not None:
                 frames.append(step.preview)
             last = (phase, step)
@@ -238,9 +275,31 @@ def _stream(bundle, request, config, settings, targets, w_source, source_info, n
         latents["mixed"] = style_mix(latents["sound"], latents["text"], settings["mix_layer"])
         images["mixed"] = render_latent(bundle, latents["mixed"])
     report = _report(bundle, request, config, settings, phases, seconds, source_info, notices)
+    report["sound_match"] = sound_match(bundle, phases.get("sound"), report["notices"])
     _add_probe(bundle, images, report)
     result = EditResult(images=images, latents=latents, report=report, frames=frames)
     yield EditProgress(phase=last[0], step=last[1], result=result)
+
+
+def sound_match(bundle, phase: dict | None, notices: list[str]) -> dict | None:
+    """Did the sound run find a picture like the sound? None when there was no sound run.
+
+    Returns ``{"similarity": end similarity, "threshold": the world's known_similarity,
+    "known": bool}``. Any optimisation raises the similarity; a sound like nothing in the world
+    still ends low, and the person is told so in a notice (the app shows it).
+    """
+    if phase is None:
+        return None
+    threshold = bundle.defaults.known_similarity
+    similarity = phase["similarity_after"]
+    known = similarity >= threshold
+    if not known:
+        notices.append(
+            f"the picture matches this sound only weakly (similarity {similarity:.2f}; sounds "
+            f"the {bundle.name} world draws well reach {threshold:.2f}): expect little change, "
+            "the sound may be unlike anything this world knows"
+        )
+    return {"similarity": round(similarity, 4), "threshold": threshold, "known": known}
 
 
 def _render_and_embed(bundle, w_plus: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:

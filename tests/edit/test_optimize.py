@@ -181,3 +181,68 @@ def test_bad_tensors_are_refused(tiny_bundle, toy_target):
         next(edit_steps(tiny_bundle, toy_target[:, :5], good, config=config))
     with pytest.raises(ConfigError, match="truncation"):
         source_from_seed(G, 0, 1.5)
+
+
+def z_run(bundle, target, z, **settings):
+    G = bundle.generator
+    w_source = G.w_plus(G.mapping(z, truncation=0.7)).detach()
+    config = EditConfig(**{"steps": 40, "lr": 0.1, "preview_every": 0, "space": "z", **settings})
+    steps = edit_steps(bundle, target, w_source, config=config, z_source=z, truncation=0.7)
+    return w_source, list(steps)
+
+
+def test_z_space_edits_stay_in_the_mapping_networks_image(tiny_bundle, toy_target):
+    from soundedit.edit.optimize import z_from_seed
+
+    G = tiny_bundle.generator
+    z = z_from_seed(G, 3)
+    w_source, steps = z_run(tiny_bundle, toy_target, z, lambda_reg=0.0)
+    assert steps[-1].similarity > steps[0].similarity + 0.05
+    w = steps[-1].w
+    assert not torch.allclose(w, w_source)
+    # Every layer holds the same w (W+ from one mapped z): the edit never left W.
+    assert torch.allclose(w, w[:, :1].expand_as(w))
+    # ... and that w is the mapping of some z: mapping from the mean towards it is a line in W.
+    w_free = run(tiny_bundle, toy_target, w_source, lambda_reg=0.0, steps=40)[-1].w
+    assert not torch.allclose(w_free, w_free[:, :1].expand_as(w_free), atol=1e-3)
+
+
+def test_latent_noise_is_seeded_and_changes_the_path(tiny_bundle, toy_target):
+    from soundedit.edit.optimize import z_from_seed
+
+    z = z_from_seed(tiny_bundle.generator, 1)
+    noisy = dict(latent_noise=0.7, samples=3, lambda_reg=0.0, steps=15)
+    a = z_run(tiny_bundle, toy_target, z, **noisy)[1][-1]
+    b = z_run(tiny_bundle, toy_target, z, **noisy)[1][-1]
+    c = z_run(tiny_bundle, toy_target, z, **{**noisy, "seed": 9})[1][-1]
+    plain = z_run(tiny_bundle, toy_target, z, lambda_reg=0.0, steps=15)[1][-1]
+    assert torch.equal(a.w, b.w) and not torch.equal(a.w, c.w) and not torch.equal(a.w, plain.w)
+    # Noise works in W+ too (a noisy copy of the W+ latent per sample).
+    w_source = source_from_seed(tiny_bundle.generator, 1, 0.7)
+    w_noisy = run(tiny_bundle, toy_target, w_source, latent_noise=0.3, samples=2, steps=5)
+    assert not torch.equal(w_noisy[-1].w, run(tiny_bundle, toy_target, w_source, steps=5)[-1].w)
+
+
+def test_z_space_needs_the_seeds_z(tiny_bundle, toy_target):
+    w_source = source_from_seed(tiny_bundle.generator, 0, 0.7)
+    config = EditConfig(steps=2, space="z")
+    with pytest.raises(ConfigError, match="start from a seed"):
+        next(edit_steps(tiny_bundle, toy_target, w_source, config=config))
+    with pytest.raises(ConfigError, match=r"z_source must have shape \[1, 16\]"):
+        next(
+            edit_steps(tiny_bundle, toy_target, w_source, config=config, z_source=torch.zeros(1, 5))
+        )
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"space": "s"}, "space must be 'w\\+' or 'z'"),
+        ({"latent_noise": -0.1}, "latent_noise"),
+        ({"samples": 0}, "samples must be between"),
+        ({"samples": 1.5}, "samples must be a whole number"),
+    ],
+)
+def test_bad_space_settings_are_refused(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        EditConfig(**settings)

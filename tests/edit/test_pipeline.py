@@ -189,3 +189,42 @@ def test_bundle_defaults_fill_the_request(sound_bundle, tone):
     settings = result.report["settings"]
     assert result.report["steps"] == 4 and settings["lambda_reg"] == 0.5
     assert settings["autocast"] == "bf16" and settings["truncation"] == 0.7
+
+
+def test_a_world_that_edits_in_z_starts_from_the_seeds_z(sound_bundle, tone, tmp_path):
+    import dataclasses
+
+    sound_bundle.defaults = dataclasses.replace(
+        sound_bundle.defaults, space="z", latent_noise=0.5, samples=2
+    )
+    _, result = finish(sound_bundle, audio=tone, lambda_reg=0.0, seed=4)
+    settings = result.report["settings"]
+    assert settings["space"] == "z" and settings["latent_noise"] == 0.5
+    w = result.latents["sound"]
+    assert torch.allclose(w, w[:, :1].expand_as(w))  # one mapped w in every layer
+    # A latent file has no z: the world's default falls back to W+ (and says so) ...
+    torch.save(torch.randn(1, 6, 16), tmp_path / "w.pt")
+    _, result = finish(sound_bundle, audio=tone, source_latent=str(tmp_path / "w.pt"), steps=2)
+    assert result.report["settings"]["space"] == "w+"
+    assert result.report["settings"]["latent_noise"] == 0.0
+    assert any("edited in W+" in n for n in result.report["notices"])
+    # ... but asking for z with a file is an error.
+    with pytest.raises(ConfigError, match="start from a seed"):
+        run_edit(
+            sound_bundle, EditRequest(audio=tone, source_latent=str(tmp_path / "w.pt"), space="z")
+        )
+
+
+def test_a_sound_the_world_does_not_know_gets_a_notice(sound_bundle, tone):
+    import dataclasses
+
+    _, result = finish(sound_bundle, audio=tone, steps=5)
+    match = result.report["sound_match"]
+    assert match["known"] and match["threshold"] == 0.0  # no threshold: every sound is known
+    assert match["similarity"] == pytest.approx(result.report["similarity_after"], abs=1e-4)
+    sound_bundle.defaults = dataclasses.replace(sound_bundle.defaults, known_similarity=1.01)
+    _, result = finish(sound_bundle, audio=tone, steps=5)
+    assert not result.report["sound_match"]["known"]  # nothing reaches 1.01
+    assert any("matches this sound only weakly" in n for n in result.report["notices"])
+    # Text-only edits have no sound to judge.
+    assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report["sound_match"] is None
