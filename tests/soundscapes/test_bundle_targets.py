@@ -1,8 +1,8 @@
 """A fast subset of the issue's targets on the committed SoundScapes weights (few seeds, steps).
 
 Thresholds are regression guards a little below what the committed weights measure with
-``python -m soundedit soundscapes eval`` (see the README table); the edit-success target is not
-reached yet and its test is an expected failure.
+``python -m soundedit soundscapes eval`` (see the README table). The classes the generator cannot
+draw yet (wind, birds) are not tested here; the README says so.
 """
 
 import pytest
@@ -27,13 +27,13 @@ def test_bundle_parts_fit(bundle):
     G = bundle.generator
     assert G.resolution == 64 and bundle.clip.embed_dim == bundle.audio_encoder.embed_dim
     assert bundle.probe.param_names[2] == "rain"
-    assert bundle.defaults.steps == 100
+    assert bundle.defaults.steps == 100 and bundle.defaults.space == "z"
 
 
 def test_generator_follows_its_scene(bundle):
     from soundedit.soundscapes.evaluate import eval_generator
 
-    assert eval_generator(bundle, n=64) <= 0.15
+    assert eval_generator(bundle, n=64) <= 0.11
 
 
 def test_clip_names_scenes(bundle):
@@ -48,11 +48,37 @@ def test_audio_encoder_names_sounds(bundle):
     assert eval_audio(bundle, n_per_class=4) >= 0.7
 
 
-def test_rain_sound_makes_rain(bundle):
+def test_rain_sound_makes_rain_and_keeps_the_land(bundle):
+    from soundedit.soundscapes.evaluate import _edit, class_sound
+    from soundedit.soundscapes.params import SHAPES
+
+    report = _edit(bundle, audio=class_sound("rain", 123), seed=100_000).report
+    assert report["similarity_after"] > report["similarity_before"] + 0.15
+    before, after = report["probe_source"], report["probe_edited"]
+    assert after["rain"] > before["rain"] + 0.3, (before, after)
+    assert max(abs(after[s] - before[s]) for s in SHAPES) < 0.25, (before, after)
+    assert report["sound_match"]["known"]
+
+
+def test_louder_rain_makes_more_rain(bundle):
     from soundedit.soundscapes.evaluate import _edit, class_sound
 
-    result = _edit(bundle, audio=class_sound("rain", 123), seed=100_000, steps=60)
-    report = result.report
-    assert report["similarity_after"] > report["similarity_before"] + 0.2
-    before, after = report["probe_source"], report["probe_edited"]
-    assert after["rain"] > before["rain"] + 0.05, (before, after)
+    sound = class_sound("rain", 321)
+    rains = [
+        _edit(bundle, audio=sound, gain_db=gain, seed=100_010).report["probe_edited"]["rain"]
+        for gain in (-18.0, 0.0)
+    ]
+    assert rains[1] > rains[0] + 0.1, rains
+
+
+def test_a_beep_is_not_a_sound_of_this_world(bundle):
+    import numpy as np
+
+    from soundedit.soundscapes.evaluate import _edit
+    from soundedit.soundscapes.synth import RATE
+
+    t = np.arange(2 * RATE) / RATE
+    beep = (0.3 * np.sin(2 * np.pi * 3000 * t)).astype(np.float32)
+    report = _edit(bundle, audio=(RATE, beep), seed=100_000).report
+    assert not report["sound_match"]["known"], report["sound_match"]
+    assert any("only weakly" in n for n in report["notices"])
