@@ -41,7 +41,7 @@ class EditConfig:
     preview_every: int = 10  # decode a preview image every N steps (0 = never)
     rampup: float = 0.05  # fraction of the run spent warming the lr up from 0
     rampdown: float = 0.25  # fraction of the run spent ramping the lr down (cosine)
-    seed: int = 0  # seed of the run (the source seed in the pipeline; the loop draws nothing)
+    seed: int = 0  # seed of the run (the source seed in the pipeline): latent noise and views
     autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of generator and CLIP forward
     views: int = 0  # guidance averaged over N jittered views of each image (0 = the image itself)
     space: Literal["w+", "z"] = "w+"  # what Adam moves: the W+ latent, or the seed's z (mapping)
