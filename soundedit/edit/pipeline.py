@@ -275,25 +275,28 @@ def _stream(bundle, request, config, settings, targets, source, source_info, not
         latents["mixed"] = style_mix(latents["sound"], latents["text"], settings["mix_layer"])
         images["mixed"] = render_latent(bundle, latents["mixed"])
     report = _report(bundle, request, config, settings, phases, seconds, source_info, notices)
-    report["sound_match"] = sound_match(bundle, phases.get("sound"), report["notices"])
+    report["sound_match"] = sound_match(
+        bundle, phases.get("sound"), config.steps, report["notices"]
+    )
     _add_probe(bundle, images, report)
     result = EditResult(images=images, latents=latents, report=report, frames=frames)
     yield EditProgress(phase=last[0], step=last[1], result=result)
 
 
-def sound_match(bundle, phase: dict | None, notices: list[str]) -> dict | None:
+def sound_match(bundle, phase: dict | None, steps: int, notices: list[str]) -> dict | None:
     """Did the sound run find a picture like the sound? None when there was no sound run.
 
     Returns ``{"similarity": end similarity, "threshold": the world's known_similarity,
-    "known": bool}``. Any optimisation raises the similarity; a sound like nothing in the world
-    still ends low, and the person is told so in a notice (the app shows it).
+    "known": bool, or None when the run was shorter than the world's default (the threshold is
+    measured at that length)}``. Any optimisation raises the similarity; a sound like nothing in
+    the world still ends low, and the person is told so in a notice (the app shows it).
     """
     if phase is None:
         return None
     threshold = bundle.defaults.known_similarity
     similarity = phase["similarity_after"]
-    known = similarity >= threshold
-    if not known:
+    known = similarity >= threshold if steps >= bundle.defaults.steps else None
+    if known is False:
         notices.append(
             f"the picture matches this sound only weakly (similarity {similarity:.2f}; sounds "
             f"the {bundle.name} world draws well reach {threshold:.2f}): expect little change, "
