@@ -34,7 +34,7 @@ class EditConfig:
 
     steps: int = 300  # Adam steps
     lr: float = 0.1  # peak learning rate
-    lambda_reg: float = 0.008  # weight of the latent regulariser (0 = free generation)
+    lambda_reg: float = 0.008  # weight of the latent regulariser (0 = free generation; z: plain L2)
     lambda_id: float = 0.0  # weight of the identity loss (faces only)
     guidance: Literal["cosine", "hinge"] = "cosine"  # CVPR cosine or Robust-paper hinge
     adaptive_mask: bool = True  # trainable per-layer softmax mask on the regulariser, else plain L2
@@ -199,9 +199,10 @@ def edit_steps(
     w_source = w_source.detach().to(device, torch.float32)
     target = target.detach().to(device, torch.float32)
     latent, to_w_plus = _latent(G, config, w_source, z_source, truncation)
+    anchor = latent.detach().clone()  # the regulariser keeps the moved latent near its start
     params = [latent]
     mask_logits = None
-    if config.adaptive_mask and config.lambda_reg > 0:
+    if config.adaptive_mask and config.lambda_reg > 0 and config.space == "w+":
         mask_logits = torch.zeros(G.n_latent, device=device, requires_grad=True)
         params.append(mask_logits)
     use_id = bundle.identity is not None and config.lambda_id > 0
@@ -229,7 +230,7 @@ def edit_steps(
             embed = clip.embed_image(seen)  # [K * V, D]: K noisy latents, V views each
             id_embed = bundle.identity.embed(images) if use_id else None
         terms, similarity = _loss_terms(
-            config, embed, source_embed, target, w, w_source, mask_logits, id_embed, source_id
+            config, embed, source_embed, target, latent, anchor, mask_logits, id_embed, source_id
         )
         total = sum(terms.values())
         grads = torch.autograd.grad(total, params)
@@ -269,7 +270,8 @@ def _guidance_latents(latent, to_w_plus, w, config: EditConfig, rng) -> torch.Te
     return to_w_plus(latent + noise.to(latent.device) * config.latent_noise)
 
 
-def _loss_terms(config, embed, source_embed, target, w, w_source, mask_logits, id_embed, src_id):
+def _loss_terms(config, embed, source_embed, target, latent, anchor, mask_logits, id_embed, src_id):
+    """Guidance, regulariser (on the moved latent: W+ per layer, or z as plain L2), identity."""
     embed = embed.float()
     similarity = float(losses.cosine_similarity(embed, target).detach())
     if config.guidance == "hinge":
@@ -278,9 +280,9 @@ def _loss_terms(config, embed, source_embed, target, w, w_source, mask_logits, i
         terms = {"guidance": losses.cosine_guidance(embed, target)}
     if config.lambda_reg > 0:
         if mask_logits is not None:
-            reg = losses.masked_latent_loss(w, w_source, mask_logits)
+            reg = losses.masked_latent_loss(latent, anchor, mask_logits)
         else:
-            reg = losses.l2_latent_loss(w, w_source)
+            reg = losses.l2_latent_loss(latent, anchor)
         terms["latent"] = config.lambda_reg * reg
     if id_embed is not None:
         terms["identity"] = config.lambda_id * losses.identity_loss(id_embed.float(), src_id)

@@ -246,3 +246,13 @@ def test_z_space_needs_the_seeds_z(tiny_bundle, toy_target):
 def test_bad_space_settings_are_refused(settings, message):
     with pytest.raises(ConfigError, match=message):
         EditConfig(**settings)
+
+
+def test_z_space_regulariser_holds_z_and_has_no_layer_mask(tiny_bundle, toy_target):
+    from soundedit.edit.optimize import z_from_seed
+
+    z = z_from_seed(tiny_bundle.generator, 2)
+    w_source, free = z_run(tiny_bundle, toy_target, z, lambda_reg=0.0, steps=30)
+    _, held = z_run(tiny_bundle, toy_target, z, lambda_reg=50.0, steps=30)
+    assert distance(held[-1].w, w_source) < 0.25 * distance(free[-1].w, w_source)
+    assert held[-1].layer_mask is None and "latent" in held[0].losses
