@@ -81,5 +81,9 @@ def run(rank: int, world: int, port: int, out_dir: str) -> None:
             model, tower, features[rows], augmented[rows], local_slice(batch, rows)
         )
         torch.save({"loss": loss, "grads": grads}, f"{out_dir}/rank{rank}.pt")
+        # Both ranks reach here before either tears gloo down: a rank that destroys the group
+        # while the other still talks to it can abort ("terminate called without an active
+        # exception"), which failed one CI run.
+        torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
