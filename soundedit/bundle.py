@@ -46,7 +46,6 @@ class EditDefaults:
     space: Literal["w+", "z"] = "w+"  # what the edit moves: W+ (the paper) or the seed's z
     latent_noise: float = 0.0  # std of the latent noise that smooths the guidance (0 = none)
     samples: int = 1  # noisy latents per step when latent_noise > 0
-    views: int = 0  # jittered views of each image per guidance step (0 = the image itself)
     known_similarity: float = 0.0  # a sound edit ending below this similarity gets a notice
 
 

@@ -78,7 +78,6 @@ def time_edit_step(bundle: Bundle, *, steps: int, autocast: str) -> dict[str, fl
         space=d.space,
         latent_noise=d.latent_noise,
         samples=d.samples,
-        views=d.views,
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

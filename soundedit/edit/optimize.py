@@ -21,11 +21,10 @@ import numpy as np
 import torch
 
 from soundedit.edit import losses
-from soundedit.edit.views import random_views
 from soundedit.errors import ConfigError
 
 MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
-MAX_VIEWS = 64  # jittered views per guidance step (each costs one CLIP image pass)
+MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,8 @@ class EditConfig:
     preview_every: int = 10  # decode a preview image every N steps (0 = never)
     rampup: float = 0.05  # fraction of the run spent warming the lr up from 0
     rampdown: float = 0.25  # fraction of the run spent ramping the lr down (cosine)
-    seed: int = 0  # seed of the run (the source seed in the pipeline): latent noise and views
+    seed: int = 0  # seed of the run (the source seed in the pipeline): the latent noise
     autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of generator and CLIP forward
-    views: int = 0  # guidance averaged over N jittered views of each image (0 = the image itself)
     space: Literal["w+", "z"] = "w+"  # what Adam moves: the W+ latent, or the seed's z (mapping)
     latent_noise: float = 0.0  # std of Gaussian noise on the latent for each guidance sample
     samples: int = 1  # noisy copies of the latent per step (used when latent_noise > 0)
@@ -62,17 +60,13 @@ class EditConfig:
             raise ConfigError(f"guidance must be 'cosine' or 'hinge', got {self.guidance!r}")
         if self.autocast not in ("off", "bf16"):
             raise ConfigError(f"autocast must be 'off' or 'bf16', got {self.autocast!r}")
-        if isinstance(self.views, bool) or not isinstance(self.views, int):
-            raise ConfigError(f"views must be a whole number, got {self.views!r}")
-        if not 0 <= self.views <= MAX_VIEWS:
-            raise ConfigError(f"views must be between 0 and {MAX_VIEWS}, got {self.views}")
         if self.space not in ("w+", "z"):
             raise ConfigError(f"space must be 'w+' or 'z', got {self.space!r}")
         _check_range("latent_noise", self.latent_noise, 0.0, 10.0)
         if isinstance(self.samples, bool) or not isinstance(self.samples, int):
             raise ConfigError(f"samples must be a whole number, got {self.samples!r}")
-        if not 1 <= self.samples <= MAX_VIEWS:
-            raise ConfigError(f"samples must be between 1 and {MAX_VIEWS}, got {self.samples}")
+        if not 1 <= self.samples <= MAX_SAMPLES:
+            raise ConfigError(f"samples must be between 1 and {MAX_SAMPLES}, got {self.samples}")
         if not isinstance(self.preview_every, int) or self.preview_every < 0:
             raise ConfigError(
                 f"preview_every must be 0 (never) or more, got {self.preview_every!r}"
@@ -117,9 +111,13 @@ def z_from_seed(generator, seed: int) -> torch.Tensor:
 
 def source_from_seed(generator, seed: int, truncation: float = 0.7) -> torch.Tensor:
     """The W+ latent [1, L, S] of a seeded z through the mapping network with truncation."""
+    return source_from_z(generator, z_from_seed(generator, seed), truncation)
+
+
+def source_from_z(generator, z: torch.Tensor, truncation: float = 0.7) -> torch.Tensor:
+    """The W+ latent [1, L, S] of ``z`` [1, S] through the mapping network with truncation."""
     if not 0.0 <= truncation <= 1.0:
         raise ConfigError(f"truncation must be in [0, 1], got {truncation}")
-    z = z_from_seed(generator, seed)
     with torch.no_grad():
         w = generator.mapping(z, truncation=truncation)  # [1, S]
         return generator.w_plus(w).detach()  # [1, L, S]
@@ -215,7 +213,7 @@ def edit_steps(
             source_id = bundle.identity.embed(source_images).float() if use_id else None
         del source_images
     optimizer = torch.optim.Adam(params, lr=config.lr)
-    rng = torch.Generator().manual_seed(config.seed)  # latent noise and views
+    rng = torch.Generator().manual_seed(config.seed)  # the latent noise
     for i in range(config.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(
@@ -226,8 +224,7 @@ def edit_steps(
             # fp32 images into CLIP: its antialiased resize has no bf16 backward on the CPU;
             # CLIP's matmuls still run in bf16 under autocast.
             images = G.synthesis(_guidance_latents(latent, to_w_plus, w, config, rng)).float()
-            seen = random_views(images, config.views, generator=rng) if config.views else images
-            embed = clip.embed_image(seen)  # [K * V, D]: K noisy latents, V views each
+            embed = clip.embed_image(images)  # [K, D]: one per noisy latent (K = 1 without)
             id_embed = bundle.identity.embed(images) if use_id else None
         terms, similarity = _loss_terms(
             config, embed, source_embed, target, latent, anchor, mask_logits, id_embed, source_id
@@ -240,7 +237,7 @@ def edit_steps(
         optimizer.zero_grad(set_to_none=True)
         values = {k: float(v.detach()) for k, v in terms.items()}
         values["total"] = float(total.detach())
-        del w, images, seen, embed, id_embed, terms, total, grads
+        del w, images, embed, id_embed, terms, total, grads
         with torch.no_grad():
             w = to_w_plus(latent)
         yield _step_record(bundle, config, i, w, mask_logits, values, similarity)

@@ -33,7 +33,7 @@ from soundedit.edit.optimize import (
     EditStep,
     blend_targets,
     edit_steps,
-    source_from_seed,
+    source_from_z,
     to_uint8,
     z_from_seed,
 )
@@ -142,7 +142,6 @@ def _resolve_settings(bundle, request: EditRequest, notices: list[str]) -> tuple
         space=space,
         latent_noise=d.latent_noise if smoothing else 0.0,
         samples=d.samples if smoothing else 1,
-        views=d.views,
     )
     mix_layer = pick(request.mix_layer, bundle.mix_layer)
     n_latent = bundle.generator.n_latent
@@ -228,9 +227,9 @@ def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, torch.Ten
         notices.append(f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)")
         return w, None, {"kind": "image", "path": str(request.source_image), "projection": report}
     truncation = settings["truncation"]
-    w = source_from_seed(G, request.seed, truncation)
     z = z_from_seed(G, request.seed)
-    return w, z, {"kind": "seed", "seed": request.seed, "truncation": truncation}
+    info = {"kind": "seed", "seed": request.seed, "truncation": truncation}
+    return source_from_z(G, z, truncation), z, info
 
 
 def _stream(bundle, request, config, settings, targets, source, source_info, notices):

@@ -29,7 +29,6 @@ DEFAULTS = {
     "space": "z",
     "latent_noise": 1.5,
     "samples": 2,
-    "views": 0,
     # Edits towards sounds the world draws well end above this similarity (0.355-0.73 measured);
     # a 3 kHz beep, a sweep or a chord ends at 0.07-0.31 and is told the picture matches weakly.
     "known_similarity": 0.33,
