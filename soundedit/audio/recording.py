@@ -1,0 +1,132 @@
+"""Make a clean sound sound *recorded*: room, microphone, noise floor, converter, level.
+
+A model that has only heard a synthesiser mishears real recordings, and a browser microphone
+gives nothing else. :func:`simulate_recording` draws one random recording chain (every step
+seeded by the ``numpy.random.Generator`` passed in) and applies it:
+
+1. level change (the mic was nearer or farther): ``level_db`` dB;
+2. room reverb: exponentially decaying noise impulse response, RT60 0.1-0.8 s, wet mix;
+3. microphone colouring: a random tilt (bright or dull) and a high-pass at 50-300 Hz;
+4. background noise (pink-ish, like room tone and hum) at a random SNR;
+5. the converter: a round trip through a lower sample rate and 8-16-bit quantisation.
+
+:func:`browser_recording` plays a sound through what a browser microphone hands the app
+(48 kHz stereo int16, a room, a -30 dBFS noise floor), for tests of the microphone path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from soundedit.audio.io import resample
+
+
+@dataclass(frozen=True)
+class RecordingChain:
+    """The ranges one random recording chain is drawn from (see the module doc)."""
+
+    level_db: tuple[float, float] = (-6.0, 3.0)  # gain before everything else
+    rt60: tuple[float, float] = (0.1, 0.8)  # reverb time in seconds
+    wet: tuple[float, float] = (0.0, 0.5)  # reverb mix (0 dry)
+    tilt_db: tuple[float, float] = (-6.0, 6.0)  # high-shelf gain above 2 kHz
+    highpass_hz: tuple[float, float] = (50.0, 300.0)  # microphone / phone roll-off
+    snr_db: tuple[float, float] = (10.0, 40.0)  # background noise below the signal
+    rates: tuple[int, ...] = (8_000, 11_025, 16_000, 22_050, 44_100)  # converter round trip
+    bits: tuple[int, ...] = (8, 12, 16)  # quantisation after the converter
+
+
+DEFAULT_CHAIN = RecordingChain()
+
+
+def simulate_recording(
+    samples: np.ndarray,
+    rate: int,
+    rng: np.random.Generator,
+    *,
+    chain: RecordingChain = DEFAULT_CHAIN,
+) -> np.ndarray:
+    """One random recording of ``samples`` (float [n] at ``rate``): float32 [n] in [-1, 1]."""
+    x = np.asarray(samples, dtype=np.float64) * _gain(rng.uniform(*chain.level_db))
+    x = reverb(x, rate, rt60=rng.uniform(*chain.rt60), wet=rng.uniform(*chain.wet), rng=rng)
+    x = colour(
+        x, rate, tilt_db=rng.uniform(*chain.tilt_db), highpass=rng.uniform(*chain.highpass_hz)
+    )
+    x = add_noise(x, rng, snr_db=rng.uniform(*chain.snr_db))
+    x = converter(x, rate, via=int(rng.choice(chain.rates)), bits=int(rng.choice(chain.bits)))
+    return x.astype(np.float32)
+
+
+def reverb(
+    x: np.ndarray, rate: int, *, rt60: float, wet: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``x`` in a room: dry + ``wet`` x (x convolved with decaying noise, RT60 ``rt60`` s)."""
+    if wet <= 0:
+        return x
+    n = max(1, int(rt60 * rate))
+    t = np.arange(n) / rate
+    ir = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    ir /= np.sqrt(np.sum(ir**2)) + 1e-12
+    tail = signal.fftconvolve(x, ir)[: len(x)]
+    return (1 - wet) * x + wet * tail
+
+
+def colour(x: np.ndarray, rate: int, *, tilt_db: float, highpass: float) -> np.ndarray:
+    """A microphone: high-pass at ``highpass`` Hz and ``tilt_db`` dB more (or less) treble."""
+    sos = signal.butter(2, highpass, "highpass", fs=rate, output="sos")
+    x = signal.sosfilt(sos, x)
+    treble = signal.sosfilt(
+        signal.butter(1, min(2000.0, rate / 4), "highpass", fs=rate, output="sos"), x
+    )
+    return x + (_gain(tilt_db) - 1.0) * treble
+
+
+def add_noise(x: np.ndarray, rng: np.random.Generator, *, snr_db: float) -> np.ndarray:
+    """``x`` plus pink-ish noise ``snr_db`` dB below its RMS (a floor for silent input)."""
+    noise = np.cumsum(rng.standard_normal(len(x)))  # brown
+    noise = noise - signal.savgol_filter(noise, 101, 1) if len(x) > 101 else noise
+    noise += 0.3 * rng.standard_normal(len(x))
+    rms = max(float(np.sqrt(np.mean(x**2))), 1e-4)
+    noise *= rms * _gain(-snr_db) / (np.sqrt(np.mean(noise**2)) + 1e-12)
+    return x + noise
+
+
+def converter(x: np.ndarray, rate: int, *, via: int, bits: int) -> np.ndarray:
+    """A round trip through an ADC at ``via`` Hz and ``bits`` bits (clips at full scale)."""
+    if via != rate:
+        low = resample(x.astype(np.float32), rate, via)
+        x = resample(low, via, rate).astype(np.float64)[: len(x)]
+        if len(x) < len(low) * rate // via:
+            x = np.pad(x, (0, len(low) * rate // via - len(x)))
+    step = 2.0 / 2**bits
+    return np.clip(np.round(x / step) * step, -1.0, 1.0 - step)
+
+
+def browser_recording(
+    samples: np.ndarray,
+    rate: int,
+    rng: np.random.Generator,
+    *,
+    noise_floor_db: float = -30.0,
+    rt60: float = 0.4,
+) -> tuple[int, np.ndarray]:
+    """What a browser microphone hands the app for a sound played in a room.
+
+    Returns ``(48000, int16 [n, 2])``: a reverberant room, a noise floor at ``noise_floor_db``
+    dBFS RMS, slightly different left and right channels, 16-bit samples.
+    """
+    x = resample(np.asarray(samples, dtype=np.float32), rate, 48_000).astype(np.float64)
+    x = reverb(x, 48_000, rt60=rt60, wet=0.35, rng=rng)
+    channels = []
+    for _ in range(2):
+        floor = rng.standard_normal(len(x))
+        floor *= _gain(noise_floor_db) / (np.sqrt(np.mean(floor**2)) + 1e-12)
+        channels.append(x * rng.uniform(0.9, 1.0) + floor)
+    stereo = np.clip(np.stack(channels, axis=1), -1.0, 1.0 - 1 / 32768)
+    return 48_000, np.round(stereo * 32768).astype(np.int16)
+
+
+def _gain(db: float) -> float:
+    return float(10.0 ** (db / 20.0))
