@@ -180,11 +180,13 @@ def check_inputs(
                 f"{n} {what} items have neither caption nor label; the text terms need one"
             )
     if losses.image or losses.weak_kl:
-        n = sum(1 for it in items if it.image is None and it.image_embedding is None)
-        if n:
+        # Items without an image (real clips weakly paired to a world) skip the audio<->image
+        # term and are never a weak pair; but the terms need images somewhere.
+        if all(it.image is None and it.image_embedding is None for it in items):
             term = "losses.image" if losses.image else "losses.weak_kl"
             raise ConfigError(
-                f"{n} {what} items have no image but {term} is on; give images or set it to 0"
+                f"none of the {len(items)} {what} items has an image but {term} is on; give "
+                "images or set it to 0"
             )
     if losses.weak_kl:
         n = sum(1 for it in items if not it.label)
@@ -196,10 +198,11 @@ def check_inputs(
 
 
 def weak_candidates(items: Sequence[TrainItem]) -> list[torch.Tensor]:
-    """For each item, the indices of items with the same label from another group."""
+    """For each item, the indices of items with an image and the same label from another group."""
     by_label: dict[str, list[int]] = {}
     for i, it in enumerate(items):
-        by_label.setdefault(it.label, []).append(i)
+        if it.image is not None or it.image_embedding is not None:
+            by_label.setdefault(it.label, []).append(i)
     out = []
     for i, it in enumerate(items):
         group = it.group if it.group is not None else ("item", i)
@@ -388,8 +391,9 @@ def make_batch(
         batch.text = cache.text[text_id, variant].to(device)
         batch.text_ids = text_id.to(device)
     if cache.image is not None:
-        batch.image = cache.image[cache.image_id[index]].to(device)
-        batch.image_ids = cache.image_id[index].to(device)
+        image_id = cache.image_id[index]  # -1: no paired image (left out of the image term)
+        batch.image = cache.image[image_id.clamp(min=0)].to(device)
+        batch.image_ids = image_id.to(device)
     if losses.weak_kl:
         picks, valid = [], []
         for i, g in zip(index.tolist(), gens, strict=True):

@@ -168,7 +168,13 @@ def alignment_loss(
         if other is None:
             raise ValueError(f"loss term {name!r} is on but the batch has no {name} embeddings")
         keys = gather(keys) if keys is not None else None
-        term = info_nce(audio, gather(other), logit_scale, keys=keys)
+        rows, other = audio, gather(other)
+        if name == "image" and keys is not None and bool((keys < 0).any()):
+            paired = keys >= 0  # rows without a paired image take no part in this term
+            rows, other, keys = rows[paired], other[paired], keys[paired]
+            if rows.shape[0] < 2:
+                continue
+        term = info_nce(rows, other, logit_scale, keys=keys)
         out[name] = term.detach()
         total = total + config.weights()[name] * term
     if config.weak_kl:

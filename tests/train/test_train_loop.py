@@ -87,7 +87,7 @@ def test_missing_labels_with_kl_fail_before_training(fixed_clip, tiny_encoder):
 
 
 def test_missing_images_with_image_loss_are_refused(fixed_clip, tiny_encoder):
-    with pytest.raises(ConfigError, match="no image but losses.image is on"):
+    with pytest.raises(ConfigError, match="has an image but losses.image is on"):
         train_audio_encoder(BASE, items(images=None), clip=fixed_clip, encoder=tiny_encoder)
 
 
@@ -136,14 +136,25 @@ def test_unreadable_items_are_skipped_and_counted(fixed_clip, tmp_path):
 
 
 def test_weak_candidates_come_from_other_groups():
+    image = torch.zeros(3, 8, 8)
     data = [
-        TrainItem(None, label="a", group="v1"),
-        TrainItem(None, label="a", group="v1"),
-        TrainItem(None, label="a", group="v2"),
-        TrainItem(None, label="b", group="v3"),
+        TrainItem(None, label="a", group="v1", image=image),
+        TrainItem(None, label="a", group="v1", image=image),
+        TrainItem(None, label="a", group="v2", image=image),
+        TrainItem(None, label="b", group="v3", image=image),
     ]
     found = [w.tolist() for w in weak_candidates(data)]
     assert found == [[2], [2], [0, 1], []]
+
+
+def test_weak_candidates_are_items_with_an_image():
+    image = torch.zeros(3, 8, 8)
+    data = [
+        TrainItem(None, label="a", group="real-1"),  # a real clip: no image of its own
+        TrainItem(None, label="a", group="scene-1", image=image),
+        TrainItem(None, label="a", group="real-2"),
+    ]
+    assert [w.tolist() for w in weak_candidates(data)] == [[1], [], [1]]
 
 
 def test_cosine_cyclic_schedule_restarts():
@@ -257,3 +268,27 @@ def test_amp_on_cuda_trains_and_keeps_float32_weights(fixed_clip):
     )
     assert result.steps == 4 and math.isfinite(result.history[-1]["loss"])
     assert all(p.dtype == torch.float32 and p.is_cuda for p in result.encoder.parameters())
+
+
+def test_items_without_images_train_with_the_image_term_on_the_paired_rows(
+    fixed_clip, tiny_encoder
+):
+    data = items()
+    half = [it if i % 2 else dataclasses.replace(it, image=None) for i, it in enumerate(data)]
+    result = train_audio_encoder(BASE, half, clip=fixed_clip, encoder=tiny_encoder)
+    assert result.steps > 0 and all(math.isfinite(h["loss"]) for h in result.history)
+
+
+def test_the_image_term_leaves_out_rows_without_a_paired_image():
+    from soundedit.train.losses import LossBatch, LossConfig, alignment_loss, info_nce
+
+    g = torch.Generator().manual_seed(0)
+    audio = torch.nn.functional.normalize(torch.randn(6, 8, generator=g), dim=-1)
+    image = torch.nn.functional.normalize(torch.randn(6, 8, generator=g), dim=-1)
+    ids = torch.tensor([0, -1, 2, -1, 4, 5])
+    batch = LossBatch(audio=audio, image=image, image_ids=ids)
+    config = LossConfig(text=0.0, image=1.0, augment=0.0, weak_kl=0.0)
+    got = alignment_loss(config, batch, logit_scale=torch.tensor(10.0))["image"]
+    keep = ids >= 0
+    want = info_nce(audio[keep], image[keep], torch.tensor(10.0), keys=ids[keep])
+    assert torch.allclose(got, want)
