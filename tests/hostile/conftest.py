@@ -34,3 +34,28 @@ def hostile_bundle():
     register_bundle(WORLD, lambda device: bundle, title="Tiny hostile world", domain="test")
     yield bundle
     clear_cache(WORLD)
+
+
+CACHE_SWEEP = (2, 6)  # seconds: Gradio's cache is swept often, so 50 jobs show it staying bounded
+
+
+@pytest.fixture(scope="session")
+def hostile_app(hostile_bundle, tmp_path_factory):
+    """The app serving the tiny world on a free port: yields (url, demo, handlers)."""
+    from demo import WorldCatalog, build_demo, launch_options, queue_options
+    from demo.handlers import Handlers
+    from demo.session import Sessions
+
+    handlers = Handlers(WorldCatalog(default=WORLD), Sessions(tmp_path_factory.mktemp("sessions")))
+    demo = build_demo(handlers=handlers, delete_cache=CACHE_SWEEP)
+    demo.queue(**queue_options())
+    port = demo_helpers.free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    yield f"http://127.0.0.1:{port}/", demo, handlers
+    demo.close()
