@@ -85,3 +85,24 @@ def test_a_port_in_use_is_one_plain_line(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"port {port} on 127.0.0.1 is already in use" in err
     assert "--port" in err and "Traceback" not in err
+
+
+def test_the_gpu_check_stops_at_once_without_cuda():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA machine runs the whole check (scripts/gpu_check.sh) instead")
+    script = Path(__file__).resolve().parents[2] / "scripts" / "gpu_check.sh"
+    done = subprocess.run(
+        ["bash", str(script)],
+        env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "no CUDA device is visible" in done.stderr
