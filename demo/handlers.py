@@ -302,13 +302,14 @@ class Handlers:
     def after_run(self, status: str | None, request: gr.Request = None):
         """The run is over, however it ended: Run is usable again and the status tells why.
 
-        Wired with ``.then``, which Gradio runs after an error too, so the page never stays
-        "Running…"; a Stop that came too late no longer leaves "Stopping after this step…".
+        Wired to both ``.then`` and ``.failure`` of the run (Gradio 6's page runs ``.then`` only
+        after a success), so the page never stays "Running…"; a Stop that came too late no
+        longer leaves "Stopping after this step…".
         """
         error = self.sessions.finish(session_id(request))
         button = gr.update(value="▶ Run", interactive=True)
         if error:
-            return button, f"**Not run:** {error}\n\nFix it and press **Run** again."
+            return button, f"**Error:** {error}\n\nFix it and press **Run** again."
         if (status or "").startswith(STOPPING):
             return button, "Stopped."
         return button, gr.skip()

@@ -212,6 +212,8 @@ def _sound_notices(sound, label: str, notices: list[str]) -> None:
         notices.append(f"{label} cut to {sound.seconds:g} s (was {sound.source_seconds:.1f} s)")
     if getattr(sound, "silent", False):
         notices.append(f"{label} is silent: the edit follows the embedding of silence")
+    if getattr(sound, "scaled_db", 0.0) > 0.0:
+        notices.append(f"{label} peaked {sound.scaled_db:.1f} dB above full scale: scaled down")
 
 
 def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, torch.Tensor | None, dict]:

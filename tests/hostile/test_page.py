@@ -181,3 +181,4 @@ def test_a_huge_float_wav_edits_like_the_sound_it_is(hostile_bundle, tmp_path):
     assert np.isfinite([a["similarity_after"], b["similarity_after"]]).all()
     assert b["similarity_after"] == pytest.approx(a["similarity_after"], abs=1e-5)
     assert results[1].images["sound"].std() > 0  # not a flat (black) picture
+    assert any("dB above full scale: scaled down" in n for n in b["notices"])
