@@ -71,9 +71,9 @@ def build_request(
     if source == "photo" and not photo:
         raise ValueError("Upload a photo to project, or pick another source.")
     steps = None if steps is None else check_value("steps", steps)
-    mix_layer = None if mix_layer is None else check_value("mix_layer", mix_layer, "mix layer")
+    mix_layer = None if mix_layer is None else check_value("mix_layer", mix_layer)
     if preview_every is not None:
-        preview_every = max(1, check_value("preview_every", preview_every, "preview every"))
+        preview_every = max(1, check_value("preview_every", preview_every))
     return EditRequest(
         audio=sound if mode != "text" else None,
         audio2=sound2 if mode != "text" else None,

@@ -342,7 +342,7 @@ def text_cases() -> list[Case]:
             "text-whitespace-only",
             "text",
             lambda f: _mode_args(f, "blend", "   \t "),
-            (r"'blend' needs words",),
+            (r"'blend' (mode )?needs (words|a text prompt)",),
         ),
         Case(
             "text-mix-without-sound",

@@ -7,6 +7,8 @@ the running app.
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -19,7 +21,7 @@ from demo.session import Sessions
 from demo.worlds import WorldCatalog, describe
 
 from .conftest import WORLD
-from .corpus import noise
+from .corpus import all_cases, noise
 
 
 class FakeRequest:
@@ -182,3 +184,40 @@ def test_a_huge_float_wav_edits_like_the_sound_it_is(hostile_bundle, tmp_path):
     assert b["similarity_after"] == pytest.approx(a["similarity_after"], abs=1e-5)
     assert results[1].images["sound"].std() > 0  # not a flat (black) picture
     assert any("dB above full scale: scaled down" in n for n in b["notices"])
+
+
+# ---- the corpus through the page's Run (every case a page can send) ----------------------------
+
+PAGE_CASES = [c for c in all_cases() if c.kind != "checkpoint"]  # the page takes no checkpoint
+PAGE_FIELDS = {"audio": "sound", "audio2": "sound2"}
+
+
+def page_values(case, folder: Path) -> dict:
+    """The Run inputs that carry the case (a latent or photo picks its source)."""
+    values = {}
+    for key, value in case.make(folder)["request"].items():
+        if key == "source_latent":
+            values.update(source="latent", latent_file=value)
+        elif key == "source_image":
+            values.update(source="photo", photo=value)
+        else:
+            values[PAGE_FIELDS.get(key, key)] = value
+    if values.get("mode") in ("text", None) and values.get("text") is None:
+        values.setdefault("text", "")
+    return values
+
+
+@pytest.mark.slow  # ~45 s for 145 cases: the library and CLI runs keep the corpus under a minute
+@pytest.mark.parametrize("case", PAGE_CASES, ids=[c.id for c in PAGE_CASES])
+def test_page(case, handlers, tmp_path):
+    error, button, status = click_run(handlers, "corpus", **page_values(case, tmp_path))
+    assert button["interactive"] is True  # whatever happened, Run is usable again
+    if not case.expect:
+        assert error is None, f"{case.id}: a valid input was refused: {error}"
+        assert "Done" in status
+        return
+    assert error is not None, f"{case.id}: accepted, but should be refused"
+    for pattern in case.expect:
+        assert re.search(pattern, error.message), f"{case.id}: {pattern!r} not in {error.message}"
+        assert re.search(pattern, status), f"{case.id}: the status line lost the message"
+    assert str(tmp_path) not in error.message and "Traceback" not in error.message
