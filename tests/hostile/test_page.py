@@ -221,3 +221,21 @@ def test_page(case, handlers, tmp_path):
         assert re.search(pattern, error.message), f"{case.id}: {pattern!r} not in {error.message}"
         assert re.search(pattern, status), f"{case.id}: the status line lost the message"
     assert str(tmp_path) not in error.message and "Traceback" not in error.message
+
+
+def test_stale_session_folders_are_swept_at_start_up_and_live_ones_kept(tmp_path):
+    import os
+    import time
+
+    root = tmp_path / "sessions"
+    stale, live = root / "gone-client" / "run1", root / "live-client" / "run1"
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+        (folder / "edited.png").write_bytes(b"png")
+    two_hours_ago = time.time() - 7200
+    for path in (stale, stale.parent):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    sessions = Sessions(root)  # a server starting up
+    assert not stale.parent.exists() and live.is_dir()
+    sessions.end("live-client")  # the page closed
+    assert not live.parent.exists()
