@@ -9,7 +9,7 @@ import gradio as gr
 from demo.form import MAX_STEPS
 from demo.form import new_seed as new_seed_fn
 from demo.handlers import RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
-from demo.session import sweep_gradio_cache
+from demo.session import start_cache_sweeper, sweep_gradio_cache
 from demo.sound import example_label, example_sounds, preview_sound
 from demo.worlds import WorldCatalog, describe
 from soundedit.audio.shape import GAIN_DB_RANGE
@@ -113,6 +113,7 @@ def build_demo(
         _results_panel(ui)
         _api_components(ui)
         _wire(demo, ui, handlers, cache_age=sweep[1])
+    start_cache_sweeper(demo, every=sweep[0], age=sweep[1])  # Gradio's own may stop (see there)
     return demo
 
 

@@ -13,12 +13,16 @@ that was killed) are swept when the store is created and whenever a run starts.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
+
+log = logging.getLogger("soundedit.app")
 
 MAX_AGE = 3600.0  # seconds: a session folder untouched this long belongs to no live page
 
@@ -119,14 +123,47 @@ def _safe(session: str) -> str:
     return "".join(c for c in session if c.isalnum() or c in "-_") or "anonymous"
 
 
-def sweep_gradio_cache(blocks, *, age: float) -> None:
+def sweep_gradio_cache(blocks, *, age: float) -> bool:
     """Delete the files Gradio cached for ``blocks`` (uploads, previews) older than ``age`` s.
 
-    The same sweep Gradio runs on its ``delete_cache`` schedule, run now; Gradio keeps no list of
-    a session's own files, so a closed page triggers the age-based sweep early.
+    The sweep Gradio runs on its ``delete_cache`` schedule, run now. Gradio keeps no list of a
+    session's own files, so a closed page triggers the age-based sweep early. Returns whether a
+    sweep completed.
     """
     try:
         from gradio.route_utils import delete_files_created_by_app
-    except ImportError:  # a Gradio without it: the schedule alone bounds the cache
-        return
-    delete_files_created_by_app(blocks, age=age)
+    except ImportError:  # a Gradio without it: its own schedule alone bounds the cache
+        return False
+    for _ in range(3):
+        try:
+            delete_files_created_by_app(blocks, age=age)
+            return True
+        except RuntimeError:  # a job added a file while the sets were read: read them again
+            continue
+        except OSError as e:  # a file we may not delete: the next sweep tries again
+            log.warning("cache sweep stopped: %s", e)
+            return False
+    return False
+
+
+def start_cache_sweeper(blocks, *, every: float, age: float) -> threading.Event:
+    """Sweep Gradio's cache every ``every`` s in a daemon thread; set the event to stop it.
+
+    Gradio's own schedule (``delete_cache``) ends for good when one sweep raises, and a sweep
+    raises when a job adds a file while it runs ("Set changed size during iteration"), which a
+    busy server hits sooner or later. This one retries and goes on. It holds the Blocks weakly,
+    so it ends with them.
+    """
+    stop = threading.Event()
+    ref = weakref.ref(blocks)
+
+    def loop() -> None:
+        while not stop.wait(every):
+            target = ref()
+            if target is None:
+                return
+            sweep_gradio_cache(target, age=age)
+            del target
+
+    threading.Thread(target=loop, name="soundedit-cache-sweeper", daemon=True).start()
+    return stop

@@ -73,3 +73,40 @@ def test_fifty_jobs_leave_bounded_files_and_memory(hostile_app, tmp_path):
     # without the sweep ~8 files per job would pile up (400+); with it only the last seconds'
     assert peak_gradio < JOBS * 4 and settled < 20
     assert after[0] - before[0] < 150, "the server's memory grew by more than 150 MB"
+
+
+class RacySet(set):
+    """A temp-file set that a job adds a file to while a sweep reads it (once)."""
+
+    def __init__(self, items, late: str) -> None:
+        super().__init__(items)
+        self.late = late
+
+    def __iter__(self):
+        for i, item in enumerate(super().__iter__()):
+            if i == 0 and self.late not in self:
+                self.add(self.late)  # the next step of the iteration raises RuntimeError
+            yield item
+
+
+def test_the_cache_sweep_survives_a_file_added_while_it_runs(tmp_path):
+    """Gradio's scheduled sweep dies on this race; the app's sweeper retries and goes on."""
+    from types import SimpleNamespace
+
+    from gradio.route_utils import delete_files_created_by_app
+
+    from demo.session import sweep_gradio_cache
+
+    files = [tmp_path / f"preview{i}.png" for i in range(3)]
+    for f in files:
+        f.write_bytes(b"png")
+    late = tmp_path / "late.png"
+    late.write_bytes(b"png")
+
+    racy = RacySet({str(f) for f in files}, str(late))
+    with pytest.raises(RuntimeError, match="changed size"):
+        delete_files_created_by_app(SimpleNamespace(blocks={}, temp_file_sets=[racy]), age=None)
+
+    racy = RacySet({str(f) for f in files}, str(late))
+    assert sweep_gradio_cache(SimpleNamespace(blocks={}, temp_file_sets=[racy]), age=0)
+    assert not any(f.exists() for f in (*files, late))
