@@ -10,7 +10,10 @@ The page itself lives in demo/ (layout and handlers); the editing in the sounded
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
+import sys
 
 
 def default_device() -> str:
@@ -20,6 +23,17 @@ def default_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1 … 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a whole number in [1, 65535], got {text!r}")
+    return port
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,21 +46,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--port",
-        type=int,
-        default=int(env("SOUNDEDIT_PORT") or env("GRADIO_SERVER_PORT") or 7860),
-        help="port (default 7860; env SOUNDEDIT_PORT)",
+        type=port_number,
+        default=env("SOUNDEDIT_PORT") or env("GRADIO_SERVER_PORT") or "7860",
+        help="port, 1-65535 (default 7860; env SOUNDEDIT_PORT)",
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (env SOUNDEDIT_DEVICE)")
     return parser.parse_args(argv)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """SystemExit with a plain message when ``host:port`` cannot be bound (in use, no access)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            print(f"app.py: error: {bind_problem(host, port, e)}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+
+def bind_problem(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another server?); "
+            "choose another with --port or SOUNDEDIT_PORT"
+        )
+    if error.errno == errno.EACCES:
+        return f"no permission to use port {port} on {host}; choose a port above 1023 with --port"
+    return f"cannot serve on {host}:{port} ({error.strerror or error}); check --host and --port"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    check_port_free(args.host, args.port)
     from demo import WorldCatalog, build_demo, launch_options, queue_options
 
     demo = build_demo(WorldCatalog(device=args.device or default_device()))
     demo.queue(**queue_options())
-    demo.launch(server_name=args.host, server_port=args.port, **launch_options())
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, **launch_options())
+    except OSError as e:  # taken between the check and the launch
+        print(f"app.py: error: {bind_problem(args.host, args.port, e)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -5,18 +5,20 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from soundedit.edit.limits import LIMITS, MAX_SEED, check_value
+
 MODES = ("sound", "text", "mix", "blend")
 SOURCES = ("seed", "latent", "photo")
-MAX_SEED = 2**32 - 1
-MAX_STEPS = 1000  # the page's limit; the CLI allows more
+MAX_STEPS = int(LIMITS["steps"].high)  # the same limit as the CLI and the library
 
 
 def clamp_seed(seed: Any) -> int:
-    """Any number the page sends -> a valid seed (the generator takes 0 … 2**32 - 1)."""
-    try:
-        return int(seed) % (MAX_SEED + 1)
-    except (TypeError, ValueError, OverflowError) as e:
-        raise ValueError(f"The seed must be a whole number, got {seed!r}.") from e
+    """The page's seed as an int, or ValueError: the CLI and the API accept the same range.
+
+    (The name stays for the callers; seeds outside 0 … 2**32 - 1 are refused, not wrapped, so
+    that a seed means the same image on every surface.)
+    """
+    return check_value("seed", seed)
 
 
 def new_seed() -> int:
@@ -68,26 +70,33 @@ def build_request(
         raise ValueError("Upload a latent file (.pt, .npy, .safetensors) or pick another source.")
     if source == "photo" and not photo:
         raise ValueError("Upload a photo to project, or pick another source.")
-    if steps is not None and not 1 <= int(steps) <= MAX_STEPS:
-        raise ValueError(f"Steps must be between 1 and {MAX_STEPS}, got {steps}.")
+    steps = None if steps is None else check_value("steps", steps)
+    mix_layer = None if mix_layer is None else check_value("mix_layer", mix_layer)
+    if preview_every is not None:
+        preview_every = max(1, check_value("preview_every", preview_every))
     return EditRequest(
         audio=sound if mode != "text" else None,
         audio2=sound2 if mode != "text" else None,
-        mix=float(mix),
-        gain_db=float(gain_db),
+        mix=check_value("mix", mix),
+        gain_db=check_value("gain_db", gain_db, "volume (gain_db)"),
         text=text if mode != "sound" else None,
         mode=mode,
-        mix_layer=None if mix_layer is None else int(mix_layer),
-        blend=float(blend),
+        mix_layer=mix_layer,
+        blend=check_value("blend", blend),
         seed=clamp_seed(seed),
-        truncation=None if truncation is None else float(truncation),
-        steps=None if steps is None else int(steps),
-        lr=None if lr is None else float(lr),
-        lambda_reg=None if lambda_reg is None else float(lambda_reg),
-        lambda_id=None if lambda_id is None else float(lambda_id),
+        truncation=_optional("truncation", truncation),
+        steps=steps,
+        lr=_optional("lr", lr),
+        lambda_reg=_optional("lambda_reg", lambda_reg),
+        lambda_id=_optional("lambda_id", lambda_id),
         adaptive_mask=bool(adaptive_mask),
         guidance=guidance,
-        preview_every=None if preview_every is None else max(1, int(preview_every)),
+        preview_every=preview_every,
         source_latent=latent_file if source == "latent" else None,
         source_image=photo if source == "photo" else None,
     )
+
+
+def _optional(key: str, value):
+    """None (the world's default) or the value checked against the shared limits."""
+    return None if value is None else check_value(key, value)

@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo.errors import plain_errors
+from demo.errors import plain_errors, plain_message
 from demo.form import build_request, clamp_seed
 from demo.reproduce import command_line, request_defaults, request_settings, write_settings
 from demo.results import (
@@ -29,8 +29,11 @@ from demo.results import (
 )
 from demo.session import Sessions
 from demo.worlds import WorldCatalog, describe
+from soundedit.edit.limits import check_value
 
 STREAM_SECONDS = 0.5  # at most this long between two status updates while editing
+STOPPING = "Stopping after this step…"
+NOTHING_RUNNING = "Nothing is running: press **Run** to start an edit."
 
 RUN_OUTPUTS = (
     "live",  # gr.Image: the latest preview
@@ -111,13 +114,17 @@ class Handlers:
         )
 
     @plain_errors
-    def show_source(self, name: str, source: str, seed, truncation, latent_file):
-        """The image an edit will start from (None for a photo: it is projected at Run)."""
+    def show_source(self, name: str, source: str, seed, truncation, latent_file, photo=None):
+        """The image an edit will start from; for a photo, the square that will be projected.
+
+        A photo is checked here (size before decoding, format) so that a bad upload is named
+        at once, in our words.
+        """
         from soundedit.edit.pipeline import EditRequest, render_latent
 
-        if source == "photo" or not (
-            self.catalog.is_loaded(name) or self.catalog.world(name).ready
-        ):
+        if source == "photo":
+            return None if not photo else _photo_preview(photo)
+        if not (self.catalog.is_loaded(name) or self.catalog.world(name).ready):
             return None
         if source == "latent" and not latent_file:
             return None
@@ -157,34 +164,36 @@ class Handlers:
         preview_every,
         request: gr.Request = None,
     ):
-        """Run: stream previews, then the result row, slider, downloads (RUN_OUTPUTS order)."""
-        edit_request = build_request(
-            sound=sound,
-            sound2=sound2,
-            mix=mix,
-            gain_db=gain_db,
-            mode=mode,
-            text=text,
-            mix_layer=mix_layer,
-            blend=blend,
-            source=source,
-            seed=seed,
-            truncation=truncation,
-            latent_file=latent_file,
-            photo=photo,
-            steps=steps,
-            lr=lr,
-            lambda_reg=lambda_reg,
-            adaptive_mask=adaptive_mask,
-            lambda_id=lambda_id,
-            guidance=guidance,
-            preview_every=preview_every,
-        )
+        """Run: stream previews, then the result row, slider, downloads (RUN_OUTPUTS order).
+
+        An error is also kept for :meth:`after_run`, which shows it in the status line once the
+        run is over (the pop-up alone fades away).
+        """
+        session = session_id(request)
+        started_here = not self.sessions.is_running(session)  # tests call run() directly
+        if started_here:
+            self.sessions.begin(session)
+        try:
+            edit_request = build_request(
+                sound=sound, sound2=sound2, mix=mix, gain_db=gain_db, mode=mode, text=text,
+                mix_layer=mix_layer, blend=blend, source=source, seed=seed,
+                truncation=truncation, latent_file=latent_file, photo=photo, steps=steps, lr=lr,
+                lambda_reg=lambda_reg, adaptive_mask=adaptive_mask, lambda_id=lambda_id,
+                guidance=guidance, preview_every=preview_every,
+            )  # fmt: skip
+            yield from self._run_stream(edit_request, world, session)
+        except Exception as e:
+            self.sessions.fail(session, plain_message(e) or "internal error (see the server log)")
+            raise
+        finally:
+            if started_here:
+                self.sessions.finish(session)
+
+    def _run_stream(self, edit_request, world: str, session: str):
         skip = gr.skip()
         bundle = self.bundle(world)
         clear = (None,) * 4 + (gr.update(value=0, interactive=False), None, None, "", None, None)
         yield (skip, "Starting…") + clear
-        session = session_id(request)
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "progress":
                 live = skip if value.step.preview is None else value.step.preview
@@ -202,8 +211,7 @@ class Handlers:
         """
         from soundedit.edit.pipeline import run_edit
 
-        stop = self.sessions.stop_flag(session)
-        stop.clear()
+        stop = self.sessions.stop_flag(session)  # cleared by Sessions.begin when the run was asked
         start = last_sent = time.perf_counter()
         last, last_by_phase, frames = None, {}, []
         progress_iter = run_edit(bundle, edit_request)
@@ -280,8 +288,31 @@ class Handlers:
 
     def stop(self, request: gr.Request = None) -> str:
         """Stop: the running edit of this session ends after its current step."""
-        self.sessions.request_stop(session_id(request))
-        return "Stopping after this step…"
+        session = session_id(request)
+        if not self.sessions.is_running(session):
+            return NOTHING_RUNNING
+        self.sessions.request_stop(session)
+        return STOPPING
+
+    def start_run(self, request: gr.Request = None):
+        """Run was clicked: grey the button out and count the session as running."""
+        self.sessions.begin(session_id(request))
+        return gr.update(value="Running…", interactive=False)
+
+    def after_run(self, status: str | None, request: gr.Request = None):
+        """The run is over, however it ended: Run is usable again and the status tells why.
+
+        Wired to both ``.then`` and ``.failure`` of the run (Gradio 6's page runs ``.then`` only
+        after a success), so the page never stays "Running…"; a Stop that came too late no
+        longer leaves "Stopping after this step…".
+        """
+        error = self.sessions.finish(session_id(request))
+        button = gr.update(value="▶ Run", interactive=True)
+        if error:
+            return button, f"**Error:** {error}\n\nFix it and press **Run** again."
+        if (status or "").startswith(STOPPING):
+            return button, "Stopped."
+        return button, gr.skip()
 
     @plain_errors
     def interpolate(self, state: dict | None, position: float):
@@ -311,14 +342,21 @@ class Handlers:
         Everything not given here takes the world's defaults; about ten previews are streamed
         whatever the number of steps.
         """
+        session = session_id(request)
+        self.sessions.begin(session)
+        try:
+            yield from self._api_stream(sound, world, seed, steps, text, mode, session)
+        finally:
+            self.sessions.finish(session)
+
+    def _api_stream(self, sound, world, seed, steps, text, mode, session: str):
         world = world or self.catalog.default
         bundle = self.bundle(world)
-        steps = int(steps or bundle.defaults.steps)
+        steps = check_value("steps", steps or bundle.defaults.steps)
         edit_request = build_request(
             sound=sound, mode=mode or "sound", text=text, seed=seed, steps=steps,
             preview_every=max(1, steps // 10),
         )  # fmt: skip
-        session = session_id(request)
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "progress":
                 step = value.step
@@ -336,3 +374,14 @@ class Handlers:
                 _, _, report = self._downloads(bundle, world, edit_request, result, session)
                 report["stopped"] = stopped
                 yield result.images[main_image_key(result.images)], report
+
+
+def _photo_preview(photo, size: int = 256):
+    """The centred square of a photo as uint8 [size, size, 3] (ConfigError when unreadable)."""
+    import torch
+
+    from soundedit.edit.project import load_image
+
+    image = load_image(photo, size)  # [1, 3, size, size] in [-1, 1]
+    array = ((image[0].permute(1, 2, 0) + 1.0) * 127.5).round().clamp(0, 255)  # [H, W, 3]
+    return array.to(torch.uint8).numpy()

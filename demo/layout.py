@@ -6,11 +6,13 @@ import os
 
 import gradio as gr
 
-from demo.form import MAX_SEED, MAX_STEPS
+from demo.form import MAX_STEPS
 from demo.form import new_seed as new_seed_fn
 from demo.handlers import RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
+from demo.session import start_cache_sweeper, sweep_gradio_cache
 from demo.sound import example_label, example_sounds, preview_sound
 from demo.worlds import WorldCatalog, describe
+from soundedit.audio.shape import GAIN_DB_RANGE
 
 TITLE = "soundedit — play a sound, watch the picture become it"
 INTRO = """\
@@ -52,6 +54,19 @@ SOURCE_CHOICES = [
     ("Photo (projected)", "photo"),
 ]
 ENGINE_QUEUE = "engine"  # one queue for everything that runs the generator heavily
+# Gradio's upload/output cache: every CACHE_SWEEP[0] s, files older than CACHE_SWEEP[1] s go
+# (a closed page's files go at once through demo.unload). SOUNDEDIT_CACHE_SWEEP="60,120".
+CACHE_SWEEP = (600, 1800)
+
+
+def cache_sweep() -> tuple[int, int]:
+    """(how often, how old) for ``gr.Blocks(delete_cache=...)``; env SOUNDEDIT_CACHE_SWEEP."""
+    text = os.environ.get("SOUNDEDIT_CACHE_SWEEP", "")
+    try:
+        every, age = (int(x) for x in text.split(","))
+    except ValueError:
+        return CACHE_SWEEP
+    return (every, age) if every > 0 and age > 0 else CACHE_SWEEP
 
 
 def default_concurrency() -> int:
@@ -69,16 +84,23 @@ def gpu(fn, *, duration: int = 120):
 
 
 def build_demo(
-    catalog: WorldCatalog | None = None, *, handlers: Handlers | None = None
+    catalog: WorldCatalog | None = None,
+    *,
+    handlers: Handlers | None = None,
+    delete_cache: tuple[int, int] | None = None,
 ) -> gr.Blocks:
-    """The Blocks of the app. ``catalog`` lets tests and plug-ins offer their own worlds."""
+    """The Blocks of the app. ``catalog`` lets tests and plug-ins offer their own worlds.
+
+    ``delete_cache`` is (every, age) in seconds for Gradio's cache (default :func:`cache_sweep`).
+    """
     handlers = handlers or Handlers(catalog or WorldCatalog())
     catalog = handlers.catalog
     worlds = {w.name: w for w in catalog.worlds()}
     default = catalog.default if catalog.default in worlds else next(iter(worlds), None)
     ui = _Components()
 
-    with gr.Blocks(title=TITLE, delete_cache=(1800, 3600)) as demo:
+    sweep = delete_cache or cache_sweep()
+    with gr.Blocks(title=TITLE, delete_cache=sweep) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
@@ -90,7 +112,8 @@ def build_demo(
         _watch_panel(ui)
         _results_panel(ui)
         _api_components(ui)
-        _wire(demo, ui, handlers)
+        _wire(demo, ui, handlers, cache_age=sweep[1])
+    start_cache_sweeper(demo, every=sweep[0], age=sweep[1])  # Gradio's own may stop (see there)
     return demo
 
 
@@ -102,7 +125,7 @@ def _sound_panel(ui: dict) -> None:
         label="Sound (record or upload)",
         elem_id="sound",
     )
-    ui["gain_db"] = gr.Slider(-30, 12, value=0, step=1, label="Volume (dB)", elem_id="gain")
+    ui["gain_db"] = gr.Slider(*GAIN_DB_RANGE, value=0, step=1, label="Volume (dB)", elem_id="gain")
     with gr.Accordion("Mix in a second sound", open=False):
         ui["sound2"] = gr.Audio(
             sources=["upload", "microphone"], type="filepath", label="Second sound"
@@ -147,7 +170,8 @@ def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | N
     ui["world_status"] = gr.Markdown(status, elem_id="world-status")
     ui["source"] = gr.Radio(SOURCE_CHOICES, value="seed", label="Start from")
     with gr.Row():
-        ui["seed"] = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+        # no minimum/maximum here: the handler checks the range shared with the CLI and says so
+        ui["seed"] = gr.Number(value=0, precision=0, label="Seed (0 … 4294967295)")
         ui["new_seed"] = gr.Button("New random", scale=0, min_width=120)
     ui["truncation"] = gr.Slider(0, 1, value=0.7, step=0.05, label="Truncation (lower = tamer)")
     ui["latent_file"] = gr.File(
@@ -156,7 +180,15 @@ def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | N
         type="filepath",
         visible=False,
     )
-    ui["photo"] = gr.Image(label="Photo to project", type="filepath", visible=False)
+    # gr.File, not gr.Image: gr.Image would decode the upload before our size check (a 420 kB
+    # PNG can unpack to 2 GB) and would answer a bad file with "Could not preprocess ...".
+    ui["photo"] = gr.File(
+        label="Photo to project (PNG, JPEG, WebP …)",
+        file_types=["image"],
+        type="filepath",
+        visible=False,
+        elem_id="photo",
+    )
     ui["source_image"] = _canvas("Starting image", 256, elem_id="source-image")
 
 
@@ -179,10 +211,10 @@ def _guidance_panel(ui: dict) -> None:
     )
     with gr.Accordion("Optimisation settings (defaults suit the world)", open=False):
         ui["steps"] = gr.Slider(1, MAX_STEPS, value=100, step=1, label="Steps", elem_id="steps")
-        ui["lr"] = gr.Number(value=0.1, minimum=1e-4, maximum=10, label="Learning rate")
-        ui["lambda_reg"] = gr.Number(value=0.008, minimum=0, label="λ_reg (stay near the start)")
+        ui["lr"] = gr.Number(value=0.1, label="Learning rate (0 … 10]")
+        ui["lambda_reg"] = gr.Number(value=0.008, label="λ_reg (stay near the start)")
         ui["adaptive_mask"] = gr.Checkbox(value=True, label="Adaptive layer masking")
-        ui["lambda_id"] = gr.Number(value=0.0, minimum=0, label="λ_ID (keep identity; faces)")
+        ui["lambda_id"] = gr.Number(value=0.0, label="λ_ID (keep identity; faces)")
         ui["preview_every"] = gr.Slider(
             1, 50, value=10, step=1, label="Preview every N steps", elem_id="preview-every"
         )
@@ -246,7 +278,7 @@ def _api_components(ui: dict) -> None:
     ui["api_button"] = gr.Button(visible=False)
 
 
-def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
+def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
     def out(names):
         return [ui[n] for n in names]
 
@@ -262,7 +294,9 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
             show_progress="minimal",
         )
 
-    source_inputs = [ui["world"], ui["source"], ui["seed"], ui["truncation"], ui["latent_file"]]
+    source_inputs = [
+        ui["world"], ui["source"], ui["seed"], ui["truncation"], ui["latent_file"], ui["photo"]
+    ]  # fmt: skip
     show_source = {
         "fn": h.show_source,
         "inputs": source_inputs,
@@ -287,7 +321,8 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
     ).then(**world_event).then(**show_source)
     ui["world"].input(**world_event).then(**show_source)
     ui["new_seed"].click(new_seed_fn, None, ui["seed"], api_visibility="private")
-    for event in (ui["seed"].change, ui["truncation"].release, ui["latent_file"].change):
+    source_events = (ui["seed"].change, ui["truncation"].release, ui["latent_file"].change)
+    for event in (*source_events, ui["photo"].change):
         event(**show_source)
     ui["source"].change(
         _source_visibility,
@@ -329,15 +364,31 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
         )
     ]
     # Run is greyed out while its edit runs (or waits in the queue), so one click = one edit.
-    ui["run"].click(_running, None, ui["run"], api_visibility="private", queue=False).then(
-        gpu(h.run),
-        run_inputs,
-        out(RUN_OUTPUTS),
-        api_visibility="private",
-        concurrency_limit=default_concurrency(),
-        concurrency_id=ENGINE_QUEUE,
-        show_progress="minimal",
-    ).then(_idle, None, ui["run"], api_visibility="private", queue=False)
+    # after_run makes it usable again however the run ended: Gradio 6's page runs a `.then`
+    # only after a success (not after an error, whatever its docs say), so it is wired to
+    # `.failure` as well; if both ever fire, the second call changes nothing.
+    running = (
+        ui["run"]
+        .click(h.start_run, None, ui["run"], api_visibility="private", queue=False)
+        .then(
+            gpu(h.run),
+            run_inputs,
+            out(RUN_OUTPUTS),
+            api_visibility="private",
+            concurrency_limit=default_concurrency(),
+            concurrency_id=ENGINE_QUEUE,
+            show_progress="minimal",
+        )
+    )
+    after = {
+        "fn": h.after_run,
+        "inputs": ui["status"],
+        "outputs": [ui["run"], ui["status"]],
+        "api_visibility": "private",
+        "queue": False,
+    }
+    running.then(**after)
+    running.failure(**after)
     ui["stop"].click(h.stop, None, ui["status"], api_name="stop", concurrency_limit=None)
     ui["interp"].input(
         h.interpolate,
@@ -361,7 +412,13 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
         concurrency_limit=default_concurrency(),
         concurrency_id=ENGINE_QUEUE,
     )
-    demo.unload(h.end_session)
+
+    def end_session(request: gr.Request):
+        """A page closed: its own folders go, and with them Gradio's files past their age."""
+        h.end_session(request)
+        sweep_gradio_cache(demo, age=cache_age)
+
+    demo.unload(end_session)
 
 
 def _canvas(label: str, height: int, **kwargs) -> gr.Image:
@@ -385,14 +442,6 @@ def _example_picker(sounds):
         return str(sounds[evt.index])
 
     return pick
-
-
-def _running():
-    return gr.update(value="Running…", interactive=False)
-
-
-def _idle():
-    return gr.update(value="▶ Run", interactive=True)
 
 
 def _source_visibility(source: str):

@@ -52,6 +52,11 @@ def sound_notices(sound) -> list[str]:
         )
     if getattr(sound, "silent", False):
         notes.append("The sound is silent: the edit will have nothing to follow.")
+    if getattr(sound, "scaled_db", 0.0) > 0.0:
+        notes.append(
+            f"The sound peaked {sound.scaled_db:.1f} dB above full scale; it was scaled down to "
+            "full scale, and the edit hears exactly what you hear."
+        )
     if getattr(sound, "clipped", 0):
         notes.append(
             f"At this volume the sound clips: {sound.clipped} samples were limited to full scale."

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from demo.errors import hide_paths
+
 SOUNDSCAPES_HOWTO = (
     "The SoundScapes models are trained by the project itself, offline, on a CPU: run "
     "`python -m soundedit soundscapes train` from the repository root; the weights land in "
@@ -153,7 +155,7 @@ def describe(world: World, *, loaded: bool = False, error: str | None = None) ->
     else:
         state = "not downloaded yet — selecting it fetches the files when the server is online"
     lines = [f"**{world.title}** — {state}."]
-    message = error or world.message
+    message = hide_paths(error or world.message)  # never the machine's own folders
     if message:  # verbatim: it may start with a file name
         lines.append(message if message.endswith((".", "!", "?")) else message + ".")
     if not world.ready and world.name == "soundscapes":

@@ -1,8 +1,9 @@
 """The ``soundedit`` command line: one sub-command per task.
 
 Each area of the library registers its own sub-commands (``register(subparsers)`` in its
-``commands`` module), so this file only assembles them and turns the project's errors into a
-one-line message and exit status 2 instead of a stack trace.
+``commands`` module), so this file only assembles them and turns expected errors (see
+:func:`soundedit.errors.user_message`) into a one-line message and exit status 2 instead of a
+stack trace.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from soundedit.errors import SoundEditError
+from soundedit.errors import user_message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except SoundEditError as e:
-        print(f"soundedit {args.command}: error: {e}", file=sys.stderr)
+    except Exception as e:
+        message = user_message(e)
+        if message is None:
+            raise  # a bug: the stack trace is what a report needs
+        print(f"soundedit {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"soundedit {args.command}: interrupted", file=sys.stderr)

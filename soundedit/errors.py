@@ -24,3 +24,22 @@ class CheckpointError(SoundEditError, ValueError):
 
 class WeightsNotFoundError(SoundEditError, FileNotFoundError):
     """A weights file is neither in ``weights/``, nor cached, nor downloadable right now."""
+
+
+# What a person can cause and fix: shown as its message, never as a stack trace.
+EXPECTED_ERRORS = (SoundEditError, ValueError, OSError, MemoryError)
+
+
+def user_message(error: BaseException) -> str | None:
+    """The one-line message to show for an expected error, or None when ``error`` is a bug.
+
+    The CLI and the app both call this, so a person sees the same words on every surface.
+    """
+    if isinstance(error, MemoryError):
+        return "out of memory: try fewer steps, a smaller world or a shorter sound"
+    if not isinstance(error, EXPECTED_ERRORS):
+        return None
+    if isinstance(error, OSError) and not isinstance(error, SoundEditError) and error.filename:
+        return f"{error.strerror or type(error).__name__}: {error.filename}"
+    message = " ".join(str(error).split())  # one line, whatever the library put in it
+    return message or type(error).__name__

@@ -151,6 +151,9 @@ def compute_features(
         out = _soundclip(samples, fe)
     else:
         out = _level(samples, fe)
+    # a loaded Sound is finite and within [-1, 1]; a raw array of huge values may not be
+    if not torch.isfinite(out).all():
+        raise AudioError("the sound's features are not finite; give samples within [-1, 1]")
     return out.unsqueeze(0)  # [1, H, W]
 
 

@@ -12,10 +12,16 @@ What happens to a sound, in order:
 2. only the first ``max_seconds`` are read (``SoundFile.read(frames=...)``): a 10-minute podcast
    costs what 30 s cost, and the result says ``truncated=True`` with the ``source_seconds``;
 3. integer samples become float in [-1, 1); float files keep their values;
-4. channels are averaged to mono (a plain mean: 5.1 files are accepted up to ``max_channels``);
-5. NaN/Inf samples and sounds shorter than ``min_seconds`` are refused;
-6. with ``rate=...`` the sound is resampled with soxr (high quality, through librosa);
-7. a sound whose peak is below :data:`SILENCE_DBFS` is accepted and flagged ``silent=True``.
+4. NaN/Inf samples (and float64 values beyond float32's range) and sounds shorter than
+   ``min_seconds`` are refused;
+5. channels are averaged to mono (a plain mean: 5.1 files are accepted up to ``max_channels``);
+6. a float sound that peaks above full scale is scaled down to peak exactly at full scale
+   (``fit_full_scale``; ``Sound.scaled_db`` says by how much): this is the one place that
+   decides, so the preview plays and the edit hears the same samples, whatever the gain;
+7. with ``rate=...`` the sound is resampled with soxr (high quality, through librosa);
+8. a sound whose peak is below :data:`SILENCE_DBFS` is accepted and flagged ``silent=True``.
+
+Every loaded Sound therefore has finite samples within [-1, 1].
 
 Every refusal is an :class:`~soundedit.errors.AudioError` naming the problem and what is
 accepted. A missing path raises :class:`AudioFileNotFoundError`, which is both an ``AudioError``
@@ -90,6 +96,7 @@ class Sound:
     truncated: bool  # True when the source was longer than the limit and was cut
     silent: bool  # True when the peak is below SILENCE_DBFS (accepted, but says nothing)
     clipped: int = 0  # samples that apply_gain hard-clipped at +-1 (0 when none)
+    scaled_db: float = 0.0  # dB the loader took off a float sound peaking above full scale
 
     def __post_init__(self):
         samples = self.samples
@@ -171,6 +178,22 @@ def is_silent(samples: np.ndarray) -> bool:
     """True when the peak of ``samples`` is below :data:`SILENCE_DBFS`."""
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     return peak < 10.0 ** (SILENCE_DBFS / 20.0)
+
+
+def fit_full_scale(samples: np.ndarray) -> tuple[np.ndarray, float]:
+    """Finite ``samples`` as float32 within [-1, 1], and the dB taken off to get there.
+
+    Integer sources are within full scale already. A float source may peak above 1 (a mix
+    saved without normalising, or garbage such as ``x * 1e30``): it is scaled down to peak at
+    exactly 1, which keeps its waveform (hard-clipping a sound at 1e30 would leave a square
+    wave). Gain is applied after this, so 0 dB and 0.01 dB give the same sound up to the gain.
+    """
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak <= 1.0:
+        return np.ascontiguousarray(samples, dtype=np.float32), 0.0
+    scaled = np.asarray(samples, dtype=np.float64) / peak
+    out = np.clip(scaled, -1.0, 1.0).astype(np.float32)  # rounding must not step past 1
+    return np.ascontiguousarray(out), 20.0 * math.log10(peak)
 
 
 def _read_path(path: Path, limits: AudioLimits):
@@ -303,19 +326,21 @@ def _finish(data, native: int, frames: int, name: str, *, rate, limits: AudioLim
             f"{name} is {len(data)} sample(s) ({len(data) / native * 1000:.2f} ms) long; "
             f"sounds of at least {limits.min_seconds:g} s are accepted"
         )
-    samples = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    bad = int(np.count_nonzero(~np.isfinite(samples)))
+    bad = int(np.count_nonzero(~np.isfinite(data)))
     if bad:
         raise AudioError(
-            f"{name} has {bad} NaN or infinite sample(s) of {len(samples)}; "
-            "only finite samples are accepted"
+            f"{name} has {bad} NaN or infinite sample(s) of {data.size}; only finite samples "
+            "(within float32's range) are accepted"
         )
-    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    # mean in float64: two channels near float32's maximum would overflow a float32 sum
+    samples = data.mean(axis=1, dtype=np.float64) if data.shape[1] > 1 else data[:, 0]
+    samples, scaled_db = fit_full_scale(samples)
     sound = Sound(
         samples=samples,
         rate=int(native),
         source_seconds=frames / native,
         truncated=frames > len(data),
         silent=is_silent(samples),
+        scaled_db=scaled_db,
     )
     return sound if rate is None else resample_sound(sound, int(rate))

@@ -21,6 +21,10 @@ import numpy as np
 from soundedit.audio.io import Sound, is_silent, resample
 from soundedit.errors import AudioError, ConfigError
 
+# Accepted gains in dB, the same for the library, the CLI, the API and the page: +40 dB clips a
+# -40 dBFS whisper to full scale; -120 dB takes a full-scale sound below 24-bit resolution.
+GAIN_DB_RANGE = (-120.0, 40.0)
+
 
 def apply_gain(sound: Sound, db: float, *, clip: Literal["hard", "none"] = "hard") -> Sound:
     """``sound`` made ``db`` decibels louder (negative = quieter).
@@ -32,10 +36,12 @@ def apply_gain(sound: Sound, db: float, *, clip: Literal["hard", "none"] = "hard
             keeps the scaled values (float headroom, ``clipped`` stays 0).
 
     Raises:
-        ConfigError: ``db`` is not a finite number, or ``clip`` is unknown.
+        ConfigError: ``db`` is not a finite number within :data:`GAIN_DB_RANGE`, or ``clip``
+            is unknown.
     """
-    if not math.isfinite(db):
-        raise ConfigError(f"gain must be a finite number of dB, got {db}")
+    low, high = GAIN_DB_RANGE
+    if not (isinstance(db, (int, float, np.number)) and math.isfinite(db) and low <= db <= high):
+        raise ConfigError(f"gain must be a number of dB in [{low:g}, {high:g}], got {db}")
     if clip not in ("hard", "none"):
         raise ConfigError(f"clip must be 'hard' or 'none', got {clip!r}")
     samples = sound.samples * np.float32(10.0 ** (db / 20.0))

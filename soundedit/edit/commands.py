@@ -27,32 +27,65 @@ def _register_edit(subparsers) -> None:
     )
     p.add_argument("--audio", help="sound file (wav, flac, ogg, mp3 ...)")
     p.add_argument("--audio2", help="a second sound mixed into the first")
-    p.add_argument("--mix", type=float, default=None, help="share of --audio2 (0..1, default 0.5)")
-    p.add_argument("--gain-db", type=float, default=0.0, help="gain on the sound in dB")
+    p.add_argument("--mix", type=_limited("mix"), help="share of --audio2 (0..1, default 0.5)")
+    p.add_argument(
+        "--gain-db",
+        type=_limited("gain_db"),
+        default=0.0,
+        help=f"gain on the sound in dB ({_range('gain_db')})",
+    )
     p.add_argument("--text", help="words for --mode text, mix or blend")
     p.add_argument("--mode", choices=("sound", "text", "mix", "blend"), default="sound")
-    p.add_argument("--mix-layer", type=int, help="mix mode: layers [0,K) from the sound")
-    p.add_argument("--blend", type=float, default=0.5, help="blend mode: weight of the sound")
+    p.add_argument(
+        "--mix-layer",
+        type=_limited("mix_layer"),
+        help="mix mode: layers [0,K) from the sound",
+    )
+    p.add_argument(
+        "--blend",
+        type=_limited("blend"),
+        default=0.5,
+        help="blend mode: weight of the sound (0..1)",
+    )
     source = p.add_mutually_exclusive_group()
     source.add_argument(
         "--generator", default=DEFAULT_BUNDLE, help=f"bundle name (default {DEFAULT_BUNDLE})"
     )
     source.add_argument("--checkpoint", help="any StyleGAN2 checkpoint file (real encoders)")
-    p.add_argument("--seed", type=int, default=0, help="source image seed")
-    p.add_argument("--steps", type=int, help="optimisation steps (bundle default)")
-    p.add_argument("--lr", type=float, help="peak learning rate (bundle default)")
-    p.add_argument("--lambda-reg", type=float, help="latent regulariser weight (bundle default)")
-    p.add_argument("--truncation", type=float, help="source truncation (bundle default)")
-    p.add_argument("--lambda-id", type=float, help="identity loss weight (faces; bundle default)")
+    p.add_argument(
+        "--seed",
+        type=_limited("seed"),
+        default=0,
+        help=f"source image seed ({_range('seed')})",
+    )
+    p.add_argument(
+        "--steps",
+        type=_limited("steps"),
+        help=f"optimisation steps ({_range('steps')}; bundle default)",
+    )
+    p.add_argument("--lr", type=_limited("lr"), help="peak learning rate (bundle default)")
+    p.add_argument(
+        "--lambda-reg",
+        type=_limited("lambda_reg"),
+        help="latent regulariser weight (bundle default)",
+    )
+    p.add_argument(
+        "--truncation",
+        type=_limited("truncation"),
+        help="source truncation (0..1; bundle default)",
+    )
+    p.add_argument(
+        "--lambda-id",
+        type=_limited("lambda_id"),
+        help="identity loss weight (faces; bundle default)",
+    )
     p.add_argument(
         "--adaptive-mask",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="adaptive layer masking of the latent regulariser (default on; off = plain L2)",
     )
-    p.add_argument(
-        "--guidance", choices=("cosine", "hinge"), help="guidance loss (bundle default)"
-    )
+    p.add_argument("--guidance", choices=("cosine", "hinge"), help="guidance loss (bundle default)")
     p.add_argument(
         "--space",
         choices=("w+", "z"),
@@ -69,6 +102,18 @@ def _register_edit(subparsers) -> None:
         "--frames", action="store_true", help="also write preview frames and trajectory.gif"
     )
     p.set_defaults(func=run_edit_command)
+
+
+def _limited(key: str):
+    from soundedit.edit.limits import argparse_type
+
+    return argparse_type(key)
+
+
+def _range(key: str) -> str:
+    from soundedit.edit.limits import LIMITS
+
+    return LIMITS[key].describe()
 
 
 def _register_bench(subparsers) -> None:

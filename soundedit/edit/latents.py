@@ -16,6 +16,8 @@ from soundedit.errors import ConfigError
 
 LATENT_SUFFIXES = (".pt", ".pth", ".npy", ".safetensors")
 LATENT_KEYS = ("w_plus", "w_source", "w", "latent", "w_edited")
+MAX_LATENT_BYTES = 16_000_000  # a 1024 px W+ latent is 37 kB; a larger file is not a latent
+ACCEPTED = "a W or W+ tensor saved with torch.save, numpy.save or safetensors (.pt, .npy...)"
 
 
 def load_latent(path: str | Path, *, n_latent: int, style_dim: int) -> torch.Tensor:
@@ -24,24 +26,57 @@ def load_latent(path: str | Path, *, n_latent: int, style_dim: int) -> torch.Ten
     A W latent is repeated over the layers. Raises :class:`ConfigError` for a missing file, an
     unknown suffix, a damaged file, a shape that does not fit the generator, or NaN/inf values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"latent file {path} does not exist")
+    path = _check_file(Path(path))
     suffix = path.suffix.lower()
-    if suffix not in LATENT_SUFFIXES:
-        raise ConfigError(f"{path.name}: latent files must be one of {', '.join(LATENT_SUFFIXES)}")
     try:
         value = _read(path, suffix)
     except ConfigError:
         raise
     except Exception as e:  # each reader fails its own way on a damaged file
-        raise ConfigError(f"{path.name} could not be read as a {suffix} latent: {e}") from e
+        raise ConfigError(
+            f"{path.name} could not be read as a {suffix} latent ({_reason(e)}); give {ACCEPTED}"
+        ) from e
     return as_w_plus(value, n_latent=n_latent, style_dim=style_dim, where=path.name)
+
+
+def _check_file(path: Path) -> Path:
+    """``path`` if it is a latent file of a sane size; ConfigError naming the problem."""
+    if path.is_dir():
+        raise ConfigError(f"{path.name} is a directory; give a latent file ({ACCEPTED})")
+    if not path.is_file():
+        raise ConfigError(f"latent file {path} does not exist; give an existing file")
+    if path.suffix.lower() not in LATENT_SUFFIXES:
+        raise ConfigError(
+            f"{path.name}: latent files must end in one of {', '.join(LATENT_SUFFIXES)}"
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise ConfigError(f"{path.name} is empty (0 bytes); give {ACCEPTED}")
+    if size > MAX_LATENT_BYTES:
+        raise ConfigError(
+            f"{path.name} is {size / 1e6:.0f} MB; latent files are at most "
+            f"{MAX_LATENT_BYTES / 1e6:.0f} MB (a W+ latent takes a few kB)"
+        )
+    return path
+
+
+def _reason(error: Exception) -> str:
+    """The reader's reason in one line, without PyTorch's advice to load unsafely."""
+    import pickle
+
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
+        return "it holds Python objects besides tensors, which are refused unrun"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first.rstrip(".") or type(error).__name__
 
 
 def as_w_plus(value, *, n_latent: int, style_dim: int, where: str = "latent") -> torch.Tensor:
     """Check and reshape a W or W+ tensor to [1, n_latent, style_dim] float32."""
-    w = torch.as_tensor(value).detach().float().cpu()
+    w = torch.as_tensor(value).detach()
+    if w.is_complex() or w.dtype == torch.bool:
+        raise ConfigError(f"{where}: a latent holds real numbers, got {w.dtype}")
+    w = w.float().cpu()
     accepted = (
         f"[{style_dim}], [1, {style_dim}], [{n_latent}, {style_dim}] "
         f"or [1, {n_latent}, {style_dim}]"
@@ -63,7 +98,11 @@ def as_w_plus(value, *, n_latent: int, style_dim: int, where: str = "latent") ->
 
 def _read(path: Path, suffix: str):
     if suffix == ".npy":
-        return torch.from_numpy(np.load(path, allow_pickle=False).astype(np.float32))
+        array = np.load(path, allow_pickle=False)
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+            kind = getattr(array, "dtype", type(array).__name__)
+            raise ConfigError(f"{path.name}: a latent holds real numbers, got {kind}")
+        return torch.from_numpy(array.astype(np.float32))
     if suffix == ".safetensors":
         from safetensors.torch import load_file
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from soundedit.edit.latents import load_latent
+from soundedit.edit.limits import check_request
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
     EditConfig,
@@ -110,6 +111,7 @@ def run_edit(bundle, request: EditRequest) -> Iterator[EditProgress]:
     (e.g. "sound cut to 30 s"), sound_match (see :func:`sound_match`; None without a sound run),
     and probe_source / probe_edited when the bundle has a probe.
     """
+    check_request(request)  # every number within the limits shared with the CLI and the app
     notices: list[str] = []
     config, settings = _resolve_settings(bundle, request, notices)
     targets = _targets(bundle, request, notices)
@@ -210,6 +212,8 @@ def _sound_notices(sound, label: str, notices: list[str]) -> None:
         notices.append(f"{label} cut to {sound.seconds:g} s (was {sound.source_seconds:.1f} s)")
     if getattr(sound, "silent", False):
         notices.append(f"{label} is silent: the edit follows the embedding of silence")
+    if getattr(sound, "scaled_db", 0.0) > 0.0:
+        notices.append(f"{label} peaked {sound.scaled_db:.1f} dB above full scale: scaled down")
 
 
 def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, torch.Tensor | None, dict]:

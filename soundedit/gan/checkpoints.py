@@ -60,6 +60,11 @@ def read_checkpoint(path: str | Path) -> LoadedCheckpoint:
         not path.exists() and weight_paths(path)[0].is_file()
     ):
         return _read_safetensors(path)
+    if path.is_dir():
+        raise CheckpointError(
+            f"{path} is a directory; give a checkpoint file (rosinality .pt, NVIDIA or "
+            "TensorFlow .pkl, or soundedit .safetensors with its .json)"
+        )
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     from soundedit.gan import readers
@@ -88,6 +93,11 @@ def load_generator(path: str | Path, *, device: str | torch.device = "cpu") -> G
 
 
 def _resolve_registry_name(name: str) -> Path:
+    if Path(name).suffix or "/" in name or "\\" in name:  # a path, not a registry name
+        raise CheckpointError(
+            f"checkpoint {name} does not exist; give an existing checkpoint file or a "
+            "registry name (see `soundedit models`)"
+        )
     try:
         from soundedit.hub import resolve
     except ImportError as e:

@@ -53,6 +53,14 @@ def read_file(path: Path) -> LoadedCheckpoint:
     )
 
 
+def _first_sentence(error: Exception) -> str:
+    """A reader's reason without PyTorch's advice ("Could this error message be improved?")."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    for advice in (" (Could this error", " Could this error", " Please file an issue"):
+        text = text.split(advice)[0]
+    return text.rstrip(" .")
+
+
 # ---- rosinality -----------------------------------------------------------------------------
 
 
@@ -64,10 +72,14 @@ def read_rosinality(path: Path) -> LoadedCheckpoint:
         refused = re.search(r"GLOBAL ([\w.]+)", str(e))
         what = f"refused {refused.group(1)}" if refused else "refused"
         raise CheckpointError(
-            f"{path}: {what}: not on the allow-list of data types (nothing was executed)"
+            f"{path}: {what}: not on the allow-list of data types (nothing was executed); "
+            f"accepted: {ACCEPTED}"
         ) from e
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
-        raise CheckpointError(f"{path}: torch file is truncated or damaged ({e})") from e
+        raise CheckpointError(
+            f"{path}: torch file is truncated or damaged ({_first_sentence(e)}); "
+            f"accepted: {ACCEPTED}"
+        ) from e
     if not isinstance(ckpt, Mapping):
         raise CheckpointError(f"{path}: expected a dict with g_ema; accepted: {ACCEPTED}")
     info: dict[str, Any] = {}

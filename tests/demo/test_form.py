@@ -33,7 +33,7 @@ def test_latent_and_photo_sources_need_their_file():
 
 
 def test_steps_are_bounded():
-    with pytest.raises(ValueError, match="Steps must be between"):
+    with pytest.raises(ValueError, match=r"steps must be a whole number in \[1, 5000\], got 0"):
         build_request(sound="a.wav", steps=0)
 
 
@@ -58,9 +58,10 @@ def test_none_leaves_settings_to_the_world():
     assert request.steps is None and request.lr is None and request.truncation is None
 
 
-def test_seeds_are_clamped_into_range():
-    assert clamp_seed(MAX_SEED + 3) == 2
-    assert clamp_seed(-1) == MAX_SEED
+def test_seeds_outside_the_shared_range_are_refused_not_wrapped():
+    # the CLI and the library accept the same range: a seed means one image everywhere
+    assert clamp_seed(MAX_SEED) == MAX_SEED and clamp_seed(5.0) == 5
+    for bad in (MAX_SEED + 3, -1, "abc", 2.5):
+        with pytest.raises(ValueError, match=r"seed must be a whole number in \[0, 4294967295\]"):
+            clamp_seed(bad)
     assert 0 <= new_seed() <= MAX_SEED
-    with pytest.raises(ValueError, match="whole number"):
-        clamp_seed("abc")
