@@ -10,7 +10,7 @@ from demo.form import MAX_STEPS
 from demo.form import new_seed as new_seed_fn
 from demo.handlers import RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.session import start_cache_sweeper, sweep_gradio_cache
-from demo.sound import example_label, example_sounds, preview_sound
+from demo.sound import example_label, example_sounds
 from demo.worlds import WorldCatalog, describe
 from soundedit.audio.shape import GAIN_DB_RANGE
 
@@ -137,6 +137,7 @@ def _sound_panel(ui: dict) -> None:
         type="numpy",
         elem_id="heard",
     )
+    ui["heard_note"] = gr.Markdown("", elem_id="heard-note")
     sounds = example_sounds()
     pictures = [p.with_suffix(".png") for p in sounds]
     if sounds and all(p.is_file() for p in pictures):
@@ -282,13 +283,13 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
     def out(names):
         return [ui[n] for n in names]
 
-    shaping = [ui["sound"], ui["sound2"], ui["mix"], ui["gain_db"]]
+    shaping = [ui["world"], ui["sound"], ui["sound2"], ui["mix"], ui["gain_db"]]
     shaping_events = (ui["sound"].change, ui["sound2"].change, ui["mix"].release)
     for event in (*shaping_events, ui["gain_db"].release):
         event(
-            preview_sound,
+            h.hear,
             shaping,
-            ui["heard"],
+            [ui["heard"], ui["heard_note"]],
             trigger_mode="always_last",
             api_visibility="private",
             show_progress="minimal",

@@ -75,6 +75,25 @@ def preview_sound(sound, sound2, mix, gain_db):
     return shaped.rate, to_int16(shaped.samples)
 
 
+def recognition_note(bundle, shaped) -> str:
+    """Markdown saying, before any run, whether the world knows the sound ("" without a hook)."""
+    if shaped is None or getattr(bundle, "recognise", None) is None:
+        return ""
+    import torch
+
+    from soundedit.edit.pipeline import unknown_sound_message
+    from soundedit.encoders.audio import embed_sound
+
+    with torch.no_grad():
+        recognition = bundle.recognise(embed_sound(bundle.audio_encoder, shaped))
+    if not recognition.known:
+        return "⚠️ " + unknown_sound_message(bundle, recognition)
+    return (
+        f"Heard as **{recognition.event}** — a sound this world knows "
+        f"(score {recognition.score:.2f})."
+    )
+
+
 def example_sounds(folder: str | Path | None = None) -> list[Path]:
     """Example sound files shipped in assets/sounds/ (or assets/), sorted by name."""
     folders = [Path(folder)] if folder is not None else [ASSETS_DIR / "sounds", ASSETS_DIR]

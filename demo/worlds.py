@@ -16,7 +16,8 @@ from demo.errors import hide_paths
 
 SOUNDSCAPES_HOWTO = (
     "The SoundScapes models are trained by the project itself, offline, on a CPU: run "
-    "`python -m soundedit soundscapes train` from the repository root; the weights land in "
+    "`python -m soundedit soundscapes train --real ESC50_DIR` from the repository root (ESC50_DIR: "
+    "the ESC-50 release, whose real recordings teach the world's ears); the weights land in "
     "`weights/soundscapes/` and this world is ready when you reload this page."
 )
 

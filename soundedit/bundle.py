@@ -60,6 +60,10 @@ class Bundle:
     identity: Any | None = None  # soundedit.encoders.identity.IdentityModel, faces only
     defaults: EditDefaults = field(default_factory=EditDefaults)  # settings that suit it
     probe: Any | None = None  # SoundScapes: measures scene parameters of images
+    # Hook: unit sound embedding [1, D] -> a Recognition (event, score, threshold, known,
+    # as_dict()); None for worlds that cannot tell a sound they know from one they do not.
+    recognise: Callable[[torch.Tensor], Any] | None = None
+    known_sounds: tuple[str, ...] = ()  # plain names of the sounds the world knows (messages)
 
     @property
     def device(self) -> torch.device:
@@ -195,7 +199,7 @@ def _soundscapes_status() -> tuple[bool, str]:
     if missing:
         return False, (
             f"SoundScapes weights missing in {folder}: {', '.join(missing)}; "
-            "build them with `python -m soundedit soundscapes train`"
+            "build them with `python -m soundedit soundscapes train --real ESC50_DIR`"
         )
     return True, f"embedded in {folder}"
 

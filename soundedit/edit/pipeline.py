@@ -114,11 +114,27 @@ def run_edit(bundle, request: EditRequest) -> Iterator[EditProgress]:
     check_request(request)  # every number within the limits shared with the CLI and the app
     notices: list[str] = []
     config, settings = _resolve_settings(bundle, request, notices)
-    targets = _targets(bundle, request, notices)
+    targets, recognition = _targets(bundle, request, notices)
     w_source, z_source, source_info = _source(bundle, request, settings, notices)
     return _stream(
-        bundle, request, config, settings, targets, (w_source, z_source), source_info, notices
+        bundle,
+        request,
+        config,
+        settings,
+        targets,
+        (w_source, z_source),
+        source_info,
+        notices,
+        recognition,
     )
+
+
+def run_to_end(bundle, request: EditRequest) -> EditResult:
+    """Run an edit to its last step and return its result."""
+    result = None
+    for progress in run_edit(bundle, request):
+        result = progress.result
+    return result
 
 
 def _resolve_settings(bundle, request: EditRequest, notices: list[str]) -> tuple[EditConfig, dict]:
@@ -169,7 +185,32 @@ def _space(request: EditRequest, default: str, notices: list[str]) -> str:
     return "w+"
 
 
-def _targets(bundle, request: EditRequest, notices: list[str]) -> list[tuple[str, torch.Tensor]]:
+def recognise_sound(bundle, embedding: torch.Tensor, notices: list[str]) -> dict | None:
+    """The bundle's recognition of a sound embedding [1, D] (None when it has no recogniser).
+
+    Returns ``{"event", "score", "threshold", "known"}``; a sound the world does not know adds
+    a notice that says which sounds it does know.
+    """
+    if bundle.recognise is None:
+        return None
+    recognition = bundle.recognise(embedding)
+    if not recognition.known:
+        notices.append(unknown_sound_message(bundle, recognition))
+    return recognition.as_dict()
+
+
+def unknown_sound_message(bundle, recognition) -> str:
+    """Plain words for a sound outside the world (shown before and after a run)."""
+    known = ", ".join(bundle.known_sounds) if bundle.known_sounds else "its own sounds"
+    return (
+        f"This world knows {known}; this sound is none of them (score {recognition.score:.2f}, "
+        f"below {recognition.threshold:.2f}; closest: {recognition.event}). The edit will "
+        "still run, but expect a picture that does not match the sound."
+    )
+
+
+def _targets(bundle, request: EditRequest, notices: list[str]):
+    """[(phase, target embedding [1, D])] and the sound's recognition (None without one)."""
     needs_sound = request.mode in ("sound", "mix", "blend")
     needs_text = request.mode in ("text", "mix", "blend")
     if needs_sound and request.audio is None:
@@ -178,14 +219,15 @@ def _targets(bundle, request: EditRequest, notices: list[str]) -> list[tuple[str
         raise ConfigError(f"mode {request.mode!r} needs words (text)")
     device = bundle.device
     audio = _embed_sound(bundle, request, notices).to(device) if needs_sound else None
+    recognition = recognise_sound(bundle, audio, notices) if needs_sound else None
     text = bundle.clip.embed_text([request.text.strip()]).to(device) if needs_text else None
     if request.mode == "sound":
-        return [("sound", audio)]
+        return [("sound", audio)], recognition
     if request.mode == "text":
-        return [("text", text)]
+        return [("text", text)], recognition
     if request.mode == "mix":
-        return [("sound", audio), ("text", text)]
-    return [("sound", blend_targets(audio, text, request.blend))]
+        return [("sound", audio), ("text", text)], recognition
+    return [("sound", blend_targets(audio, text, request.blend))], recognition
 
 
 def _embed_sound(bundle, request: EditRequest, notices: list[str]) -> torch.Tensor:
@@ -236,7 +278,7 @@ def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, torch.Ten
     return source_from_z(G, z, truncation), z, info
 
 
-def _stream(bundle, request, config, settings, targets, source, source_info, notices):
+def _stream(bundle, request, config, settings, targets, source, source_info, notices, recognition):
     w_source, z_source = source
     frames: list[np.ndarray] = []
     latents = {"source": w_source.detach().cpu()}
@@ -278,27 +320,33 @@ def _stream(bundle, request, config, settings, targets, source, source_info, not
         latents["mixed"] = style_mix(latents["sound"], latents["text"], settings["mix_layer"])
         images["mixed"] = render_latent(bundle, latents["mixed"])
     report = _report(bundle, request, config, settings, phases, seconds, source_info, notices)
+    report["recognition"] = recognition
     report["sound_match"] = sound_match(
-        bundle, phases.get("sound"), config.steps, report["notices"]
+        bundle, phases.get("sound"), config.steps, report["notices"], report["recognition"]
     )
     _add_probe(bundle, images, report)
     result = EditResult(images=images, latents=latents, report=report, frames=frames)
     yield EditProgress(phase=last[0], step=last[1], result=result)
 
 
-def sound_match(bundle, phase: dict | None, steps: int, notices: list[str]) -> dict | None:
+def sound_match(
+    bundle, phase: dict | None, steps: int, notices: list[str], recognition: dict | None = None
+) -> dict | None:
     """Did the sound run find a picture like the sound? None when there was no sound run.
 
     Returns ``{"similarity": end similarity, "threshold": the world's known_similarity,
     "known": bool, or None when the run was shorter than the world's default (the threshold is
     measured at that length)}``. Any optimisation raises the similarity; a sound like nothing in
-    the world still ends low, and the person is told so in a notice (the app shows it).
+    the world still ends low, and the person is told so in a notice (the app shows it). A sound
+    the bundle's recogniser does not know is never called matched (its notice is already given).
     """
     if phase is None:
         return None
     threshold = bundle.defaults.known_similarity
     similarity = phase["similarity_after"]
     known = similarity >= threshold if steps >= bundle.defaults.steps else None
+    if recognition is not None and not recognition["known"]:
+        return {"similarity": round(similarity, 4), "threshold": threshold, "known": False}
     if known is False:
         notices.append(
             f"the picture matches this sound only weakly (similarity {similarity:.2f}; sounds "

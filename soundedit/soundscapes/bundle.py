@@ -33,12 +33,30 @@ DEFAULTS = {
     # a 3 kHz beep, a sweep or a chord ends at 0.07-0.31 and is told the picture matches weakly.
     "known_similarity": 0.33,
 }
-FILES = {"generator": "generator", "clip": "clip", "audio": "audio_encoder", "probe": "probe"}
+FILES = {
+    "generator": "generator",
+    "clip": "clip",
+    "audio": "audio_encoder",
+    "probe": "probe",
+    "recogniser": "recogniser",
+}
+# Plain names of the sounds the world knows, in CLASSES order (for "this sound is none of them").
+KNOWN_SOUNDS = (
+    "rain",
+    "thunder",
+    "footsteps in snow",
+    "a crackling fire",
+    "wind",
+    "birdsong",
+    "sea waves",
+    "crickets at night",
+)
 
 
 def rebuild_command(model: str) -> str:
     """The command that retrains ``model`` and rewrites its files."""
-    return f"python -m soundedit soundscapes train --model {model}"
+    real = " --real ESC50_DIR" if model in ("audio", "recogniser") else ""
+    return f"python -m soundedit soundscapes train --model {model}{real}"
 
 
 def load_soundscapes_bundle(
@@ -57,6 +75,7 @@ def load_soundscapes_bundle(
     clip = _load("clip", folder, _load_clip, device)
     audio = _load("audio", folder, _load_audio, device)
     probe = _load("probe", folder, _load_probe, device)
+    recogniser = _load("recogniser", folder, _load_recogniser, device)
     return Bundle(
         name="soundscapes",
         generator=generator,
@@ -65,6 +84,8 @@ def load_soundscapes_bundle(
         identity=None,
         defaults=EditDefaults(**DEFAULTS),
         probe=probe,
+        recognise=recogniser,
+        known_sounds=KNOWN_SOUNDS,
     )
 
 
@@ -114,3 +135,9 @@ def _load_probe(stem: Path):
     from soundedit.soundscapes.probe import load_probe
 
     return load_probe(stem)
+
+
+def _load_recogniser(stem: Path):
+    from soundedit.soundscapes.recognise import load_recogniser
+
+    return load_recogniser(stem)

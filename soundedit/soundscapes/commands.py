@@ -6,7 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-MODELS = ("probe", "generator", "clip", "audio")
+MODELS = ("probe", "generator", "clip", "audio", "recogniser")
+REAL_MODELS = ("audio", "recogniser")  # these read --real
 
 
 def register(subparsers) -> None:
@@ -44,6 +45,21 @@ def register(subparsers) -> None:
         "--steps", type=int, default=None, help="training steps (default: the model's own)"
     )
     p.add_argument("--resume", action="store_true", help="generator: continue from its weights")
+    p.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        metavar="ESC50_DIR",
+        help="audio, recogniser: real recordings in the ESC-50 layout (meta/esc50.csv + audio/)",
+    )
+    p.add_argument(
+        "--real-folds",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3],
+        metavar="FOLD",
+        help="folds of --real to train on (default 1 2 3; fold 4 stays held out)",
+    )
     p.set_defaults(func=_run_train)
 
     p = sub.add_parser(
@@ -55,8 +71,29 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("eval", help="measure the bundle against the targets on held-out seeds")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--seeds", type=int, default=10, help="held-out seeds per edit measurement")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="held-out source seeds per edit measurement (default 10; with --real, 2 per clip, "
+        "and 0 skips the real-sound edits)",
+    )
     p.add_argument("--steps", type=int, default=None, help="edit steps (default: the bundle's)")
+    p.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        metavar="ESC50_DIR",
+        help="measure on real recordings in the ESC-50 layout instead of the synthetic targets",
+    )
+    p.add_argument(
+        "--folds",
+        type=int,
+        nargs="+",
+        default=[4],
+        metavar="FOLD",
+        help="folds of --real to measure on (default 4, the held-out fold)",
+    )
     p.set_defaults(func=_run_eval)
 
 
@@ -107,6 +144,13 @@ def _run_synth(args) -> int:
 def _run_train(args) -> int:
     from soundedit.soundscapes import training
 
+    trainers = {
+        "probe": training.train_probe,
+        "generator": training.train_generator,
+        "clip": training.train_clip,
+        "audio": training.train_audio,
+        "recogniser": training.train_recogniser,
+    }
     models = MODELS if args.model == "all" else (args.model,)
     for model in models:
         start = time.time()
@@ -115,7 +159,9 @@ def _run_train(args) -> int:
             kwargs["steps"] = args.steps
         if args.resume and model == "generator":
             kwargs["resume"] = True
-        path = getattr(training, f"train_{model}")(**kwargs, log=_log)
+        if model in REAL_MODELS:
+            kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
+        path = trainers[model](**kwargs, log=_log)
         print(f"{model}: wrote {path} in {time.time() - start:.0f} s", flush=True)
     return 0
 
@@ -135,9 +181,18 @@ def _run_examples(args) -> int:
 def _run_eval(args) -> int:
     import json
 
+    if args.real is not None:
+        from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
+
+        seeds = 2 if args.seeds is None else args.seeds
+        results = evaluate_real(
+            args.real, folds=tuple(args.folds), seeds=seeds, edits=seeds > 0, log=_log
+        )
+        print(json.dumps(results, indent=2) if args.json else format_real(results))
+        return 0
     from soundedit.soundscapes.evaluate import evaluate, format_table
 
-    results = evaluate(seeds=args.seeds, steps=args.steps, log=_log)
+    results = evaluate(seeds=args.seeds or 10, steps=args.steps, log=_log)
     print(json.dumps(results, indent=2) if args.json else format_table(results))
     return 0
 

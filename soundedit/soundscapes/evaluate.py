@@ -133,13 +133,11 @@ def eval_audio(bundle, *, n_per_class: int = 25) -> float:
     return correct / (n_per_class * len(CLASSES))
 
 
-def _edit(bundle, **request):
-    from soundedit.edit.pipeline import EditRequest, run_edit
+def edit_with(bundle, **request):
+    """The result of an edit with these request fields (no previews)."""
+    from soundedit.edit.pipeline import EditRequest, run_to_end
 
-    result = None
-    for progress in run_edit(bundle, EditRequest(preview_every=0, **request)):
-        result = progress.result
-    return result
+    return run_to_end(bundle, EditRequest(preview_every=0, **request))
 
 
 def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = print) -> dict:
@@ -152,28 +150,28 @@ def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = 
         hits = 0
         for i, seed in enumerate(source_seeds):
             sound = class_sound(name, HELD_OUT + 1000 * c + i)
-            result = _edit(bundle, audio=sound, seed=seed, steps=steps)
+            result = edit_with(bundle, audio=sound, seed=seed, steps=steps)
             before, after = result.report["probe_source"], result.report["probe_edited"]
             hits += after[name] - before[name] >= 0.3
             preservation.append(float(np.mean([abs(after[s] - before[s]) for s in SHAPES])))
             seconds.append(result.report["seconds"] * (100 / result.report["steps"]))
         success[name] = hits / len(source_seeds)
         log(f"edit {name}: {success[name]:.2f}")
-    spearman = []
+    rank_correlations = []
     for i, seed in enumerate(source_seeds):
         rate, rain = class_sound("rain", HELD_OUT + 5000 + i)
         gains = [-18.0, -12.0, -6.0, 0.0]
         rains = [
-            _edit(bundle, audio=(rate, rain), gain_db=gain, seed=seed, steps=steps).report[
+            edit_with(bundle, audio=(rate, rain), gain_db=gain, seed=seed, steps=steps).report[
                 "probe_edited"
             ]["rain"]
             for gain in gains
         ]
-        spearman.append(_spearman(gains, rains))
-    log(f"intensity: {np.mean(spearman):.2f}")
+        rank_correlations.append(spearman(gains, rains))
+    log(f"intensity: {np.mean(rank_correlations):.2f}")
     mixing_hits, text_hits = 0, 0
     for i, seed in enumerate(source_seeds):
-        result = _edit(
+        result = edit_with(
             bundle,
             audio=class_sound("rain", HELD_OUT + 6000 + i),
             audio2=class_sound("fire", HELD_OUT + 7000 + i),
@@ -185,7 +183,7 @@ def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = 
         mixing_hits += (after["rain"] > before["rain"] + 0.1) and (
             after["fire"] > before["fire"] + 0.1
         )
-        result = _edit(
+        result = edit_with(
             bundle,
             mode="mix",
             audio=class_sound("fire", HELD_OUT + 8000 + i),
@@ -202,7 +200,7 @@ def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = 
         "edit_success": success,
         "edit_success_min": min(success.values()),
         "preservation": float(np.mean(preservation)),
-        "intensity_spearman": float(np.mean(spearman)),
+        "intensity_spearman": float(np.mean(rank_correlations)),
         "mixing": mixing_hits / seeds,
         "text": text_hits / seeds,
         "seconds_100_steps": statistics.median(seconds),
@@ -211,7 +209,7 @@ def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = 
     }
 
 
-def _spearman(a, b) -> float:
+def spearman(a, b) -> float:
     ra = np.argsort(np.argsort(a)).astype(float)
     rb = np.argsort(np.argsort(b)).astype(float)
     if ra.std() == 0 or rb.std() == 0:

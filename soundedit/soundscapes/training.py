@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from soundedit.errors import ConfigError
 from soundedit.soundscapes.params import PARAM_NAMES, sample_params
 from soundedit.soundscapes.render import render
 
@@ -338,11 +339,13 @@ AUDIO_ENCODER_CONFIG: dict = {
 }
 
 
-def scene_items(n: int, *, seed: int) -> list:
+def scene_items(n: int, *, seed: int, recorded: float = 0.0) -> list:
     """``n`` training items: half prior scenes, half scenes dominated by one class (balanced).
 
     Each item pairs the scene's sound (16 kHz waveform), its caption, its render (the "video
-    frame") and its dominant class (for the weak-pair term); the group is the scene id.
+    frame") and its dominant class (for the weak-pair term); the group is the scene id. A share
+    ``recorded`` of the sounds is played through a random recording chain (room, microphone,
+    noise, converter; the level moves by at most 2 dB so that loudness still means intensity).
     """
     from soundedit.soundscapes.captions import captions
     from soundedit.soundscapes.params import CLASSES, dominant_class, sample_for_class
@@ -353,6 +356,8 @@ def scene_items(n: int, *, seed: int) -> list:
     focused = [sample_for_class(CLASSES[i % len(CLASSES)], 1, g, low=0.3) for i in range(n // 2)]
     params = torch.cat([sample_params(n - n // 2, g), *focused])
     sounds = synthesize(params, seed=seed)
+    if recorded:
+        sounds = record_some(sounds, RATE, share=recorded, seed=seed)
     texts = captions(params, seed=seed)
     labels = dominant_class(params)
     images = torch.cat([render(chunk) for chunk in params.split(256)])
@@ -368,8 +373,41 @@ def scene_items(n: int, *, seed: int) -> list:
     ]
 
 
-def train_audio(*, seed: int = 0, steps: int = 800, n_items: int = 2000, log: Log = print) -> Path:
-    """Train the audio encoder with soundedit.train (all four losses) against the tiny CLIP."""
+def record_some(sounds, rate: int, *, share: float, seed: int):
+    """``sounds`` [B, n] with a random ``share`` of rows played through a recording chain."""
+    import dataclasses
+
+    import numpy as np
+
+    from soundedit.audio.recording import DEFAULT_CHAIN, simulate_recording
+
+    chain = dataclasses.replace(DEFAULT_CHAIN, level_db=(-2.0, 2.0))
+    rng = np.random.default_rng([seed, 7])
+    out = sounds.copy()
+    for i in range(len(out)):
+        if rng.random() < share:
+            out[i] = simulate_recording(out[i], rate, rng, chain=chain)
+    return out
+
+
+REAL_FOLDS = (1, 2, 3)  # fold 4 is held out for validation (soundscapes eval --real)
+REAL_VARIANTS = 12  # random takes of each real in-world clip
+
+
+def train_audio(
+    *,
+    seed: int = 0,
+    steps: int = 1500,
+    n_items: int = 2000,
+    real: Path | None = None,
+    real_folds: tuple[int, ...] = REAL_FOLDS,
+    log: Log = print,
+) -> Path:
+    """Train the audio encoder with soundedit.train (all four losses) against the tiny CLIP.
+
+    ``real`` is a folder in the ESC-50 layout: its in-world clips of ``real_folds`` join the
+    synthetic scenes (audio<->text, self-supervised and weak-pair terms; see realworld.py).
+    """
     from soundedit.encoders.audio import save_audio_encoder
     from soundedit.encoders.clip import ClipBridge
     from soundedit.train import LossConfig, TrainConfig, train_audio_encoder
@@ -377,13 +415,19 @@ def train_audio(*, seed: int = 0, steps: int = 800, n_items: int = 2000, log: Lo
     start = time.time()
     torch.manual_seed(seed)
     clip = ClipBridge.from_file(WEIGHTS_DIR / "clip")
-    train_items = scene_items(n_items, seed=seed)
+    train_items = scene_items(n_items, seed=seed, recorded=0.6)
+    if real is not None:
+        from soundedit.soundscapes.realworld import read_clips, real_items
+
+        clips = read_clips(real, folds=real_folds, roles=("event",))
+        train_items += real_items(clips, variants=REAL_VARIANTS, seed=seed)
+        log(f"audio: {len(clips)} real in-world clips x {REAL_VARIANTS} takes from {real}")
     val_items = scene_items(128, seed=50_000 + seed)
-    log(f"audio: {len(train_items)} training scenes synthesised in {time.time() - start:.0f}s")
+    log(f"audio: {len(train_items)} training items made in {time.time() - start:.0f}s")
     batch = 64
     config = TrainConfig(
         encoder=dict(AUDIO_ENCODER_CONFIG),
-        epochs=max(1, math.ceil(steps / (n_items // batch))),
+        epochs=max(1, math.ceil(steps / (len(train_items) // batch))),
         max_steps=steps,
         batch_size=batch,
         optimizer="adamw",
@@ -398,12 +442,110 @@ def train_audio(*, seed: int = 0, steps: int = 800, n_items: int = 2000, log: Lo
     )
     result = train_audio_encoder(config, train_items, val_items, clip=clip, log=log)
     meta = {
-        "command": train_command("audio", seed, steps),
+        "command": train_command("audio", seed, steps) + _real_args(real, real_folds),
         "seconds": round(time.time() - start, 1),
         "history": result.history[-1] if result.history else {},
         "losses": "text + image + augment + weak_kl (soundedit.train)",
+        "real_audio": REAL_AUDIO_NOTE if real is not None else None,
     }
     return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
+
+
+REAL_AUDIO_NOTE = (
+    "trained on real recordings from ESC-50 (K. J. Piczak, ACM Multimedia 2015; CC BY-NC 3.0): "
+    "these weights are for non-commercial use"
+)
+
+
+def _real_args(real: Path | None, folds: tuple[int, ...]) -> str:
+    if real is None:
+        return ""
+    return f" --real ESC50_DIR --real-folds {' '.join(map(str, folds))}"
+
+
+def train_recogniser(
+    *,
+    seed: int = 0,
+    steps: int = 0,
+    real: Path | None = None,
+    real_folds: tuple[int, ...] = REAL_FOLDS,
+    log: Log = print,
+) -> Path:
+    """Fit the open-set recogniser (recognise.py) on the committed audio encoder's embeddings.
+
+    Positives: the real in-world clips of ``real_folds`` (each whole and as 3 random takes) and
+    1,024 synthetic scenes; negatives: the real clips from outside the world (whole + 1 take).
+    ``steps`` is unused (an L-BFGS fit); it is accepted so that ``train --model all`` can pass
+    one value to every model.
+    """
+    from soundedit.encoders.audio import load_audio_encoder
+    from soundedit.encoders.clip import ClipBridge
+    from soundedit.soundscapes.captions import CLASS_PROMPTS
+    from soundedit.soundscapes.realworld import read_clips
+    from soundedit.soundscapes.recognise import ACCEPT, fit_recogniser, save_recogniser
+
+    if real is None:
+        raise ConfigError(
+            "the recogniser needs real recordings: pass --real with a folder in the ESC-50 "
+            "layout (meta/esc50.csv + audio/)"
+        )
+    start = time.time()
+    encoder = load_audio_encoder(WEIGHTS_DIR / "audio_encoder")
+    clip = ClipBridge.from_file(WEIGHTS_DIR / "clip")
+    clips = read_clips(real, folds=real_folds)
+    inside = _whole_and_takes([c for c in clips if c.event], takes=3, seed=seed + 1)
+    outside = _whole_and_takes([c for c in clips if c.event is None], takes=1, seed=seed + 2)
+    synthetic = scene_items(1024, seed=70_000 + seed, recorded=0.6)
+    with torch.no_grad():
+        prompts = clip.embed_text(list(CLASS_PROMPTS.values())).float()
+    model, figures = fit_recogniser(
+        prompts,
+        embed_sounds(encoder, [x for _, x in inside]),
+        [c.fold for c, _ in inside],
+        embed_sounds(encoder, [x for _, x in outside]),
+        [c.fold for c, _ in outside],
+        embed_sounds(encoder, [it.audio[1] for it in synthetic]),
+    )
+    meta = {
+        "command": train_command("recogniser", seed, 0).replace(" --steps 0", "")
+        + _real_args(real, real_folds),
+        "seconds": round(time.time() - start, 1),
+        "threshold": round(float(model.threshold), 4),
+        "threshold_rule": (
+            f"accepts {ACCEPT:.0%} of the out-of-fold real in-world scores (cross-validation "
+            f"over folds {', '.join(map(str, figures['folds']))})"
+        ),
+        "out_of_fold": {k: round(v, 4) for k, v in figures.items() if k != "folds"},
+        "fit": {"real_inside": len(inside), "synthetic": 1024, "real_outside": len(outside)},
+        "real_audio": REAL_AUDIO_NOTE,
+    }
+    log(f"recogniser: threshold {meta['threshold']}, {meta['threshold_rule']}")
+    log(f"recogniser: out of fold {meta['out_of_fold']}")
+    return save_recogniser(model, WEIGHTS_DIR / "recogniser", meta)
+
+
+def _whole_and_takes(clips: list, *, takes: int, seed: int) -> list:
+    """(clip, 4 s float32) pairs: each clip's centre 4 s and ``takes`` random takes of it."""
+    from soundedit.soundscapes.realworld import CLIP_SAMPLES, real_takes
+
+    whole = []
+    for c in clips:
+        start = max(0, (len(c.samples) - CLIP_SAMPLES) // 2)
+        whole.append((c, c.samples[start : start + CLIP_SAMPLES]))
+    return whole + real_takes(clips, variants=takes, seed=seed)
+
+
+def embed_sounds(encoder, sounds: list, *, rate: int = 16_000) -> torch.Tensor:
+    """Unit embeddings [N, D] of float sounds at ``rate`` through the encoder's front end."""
+    from soundedit.audio.features import compute_features
+    from soundedit.audio.io import Sound, is_silent
+    from soundedit.train.evaluate import embed_features
+
+    features = []
+    for x in sounds:
+        sound = Sound(x.astype("float32"), rate, len(x) / rate, False, is_silent(x))
+        features.append(compute_features(sound, encoder.front_end))
+    return embed_features(encoder, torch.stack(features))
 
 
 __all__ = ["WEIGHTS_DIR", "cosine_lr", "degrade", "probe_errors", "train_probe"]

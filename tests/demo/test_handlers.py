@@ -264,3 +264,35 @@ def test_a_worlds_probe_tells_what_changed():
     }
     text = finish_text(report, stopped=False)
     assert "rain +0.50, fire -0.20" in text and "sea" not in text
+
+
+def test_hearing_a_sound_says_before_any_run_whether_the_world_knows_it(
+    handlers, tmp_path, sound_file
+):
+    import dataclasses
+
+    from soundedit.bundle import register_bundle
+    from soundedit.soundscapes.recognise import Recognition
+    from tests.demo.conftest import make_tiny_bundle
+
+    def unknown(embedding):
+        return Recognition("wind", 0.05, 0.2, False)
+
+    def known(embedding):
+        return Recognition("rain", 0.9, 0.2, True)
+
+    notes = {}
+    for name, recognise in (("tiny-deaf", unknown), ("tiny-ears", known)):
+        bundle = dataclasses.replace(
+            make_tiny_bundle(name), recognise=recognise, known_sounds=("rain", "fire")
+        )
+        register_bundle(name, lambda device, b=bundle: b)
+        h = Handlers(WorldCatalog(default=name), Sessions(tmp_path / name))
+        preview, notes[name] = h.hear(name, sound_file, None, 0.5, 0.0)
+        rate, samples = preview
+        assert samples.dtype == np.int16
+    assert "This world knows rain, fire; this sound is none of them" in notes["tiny-deaf"]
+    assert "closest: wind" in notes["tiny-deaf"] and "will still run" in notes["tiny-deaf"]
+    assert notes["tiny-ears"].startswith("Heard as **rain**")
+    assert handlers.hear(TINY, sound_file, None, 0.5, 0.0)[1] == ""  # no recogniser: no note
+    assert handlers.hear(TINY, None, None, 0.5, 0.0) == (None, "")

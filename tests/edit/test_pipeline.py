@@ -233,3 +233,50 @@ def test_a_sound_the_world_does_not_know_gets_a_notice(sound_bundle, tone):
     assert not any("only weakly" in n for n in result.report["notices"])
     # Text-only edits have no sound to judge.
     assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report["sound_match"] is None
+
+
+class _Recogniser:
+    """Calls the sound known when its embedding's first coordinate is positive."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, embedding):
+        from soundedit.soundscapes.recognise import Recognition
+
+        self.seen.append(embedding)
+        score = float(embedding[0, 0] > 0)
+        return Recognition("rain", score, 0.5, score >= 0.5)
+
+
+def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, tone):
+    import dataclasses
+
+    recogniser = _Recogniser()
+    bundle = dataclasses.replace(sound_bundle, recognise=recogniser, known_sounds=("rain", "fire"))
+    _, result = finish(bundle, audio=tone, steps=2)
+    assert len(recogniser.seen) == 1 and recogniser.seen[0].shape == (1, 16)
+    recognition = result.report["recognition"]
+    assert set(recognition) == {"event", "score", "threshold", "known"}
+    unknown = [n for n in result.report["notices"] if "none of them" in n]
+    if recognition["known"]:
+        assert not unknown
+    else:
+        assert unknown and "This world knows rain, fire" in unknown[0]
+        assert result.report["sound_match"]["known"] is False
+
+
+def test_an_unknown_sound_is_never_called_matched(sound_bundle, tone):
+    import dataclasses
+
+    from soundedit.soundscapes.recognise import Recognition
+
+    def never(embedding):
+        return Recognition("wind", 0.1, 0.5, False)
+
+    bundle = dataclasses.replace(sound_bundle, recognise=never)
+    _, result = finish(bundle, audio=tone, steps=sound_bundle.defaults.steps)
+    assert result.report["recognition"]["known"] is False
+    assert result.report["sound_match"]["known"] is False
+    assert any("closest: wind" in n for n in result.report["notices"])
+    assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report["recognition"] is None
