@@ -94,14 +94,13 @@ class Handlers:
     @plain_errors
     def hear(self, world: str, sound, sound2, mix, gain_db):
         """The sound as the model will hear it (int16 preview) and what the world makes of it."""
-        from demo.sound import preview_sound, recognition_note, shape_sound
+        from demo.sound import preview_of, recognition_note, shape_sound
 
-        preview = preview_sound(sound, sound2, mix, gain_db)
+        shaped = shape_sound(sound, sound2, mix, gain_db)  # decoded once: previewed and judged
+        preview = preview_of(shaped)
         if preview is None or not world or not self.catalog.world(world).ready:
             return preview, ""
-        return preview, recognition_note(
-            self.bundle(world), shape_sound(sound, sound2, mix, gain_db)
-        )
+        return preview, recognition_note(self.bundle(world), shaped)
 
     @plain_errors
     def select_world(self, name: str, progress=gr.Progress()):  # noqa: B008 (Gradio idiom)

@@ -67,7 +67,11 @@ def sound_notices(sound) -> list[str]:
 @plain_errors
 def preview_sound(sound, sound2, mix, gain_db):
     """Handler: the shaped sound as (rate, int16 samples) for a gr.Audio output, with notices."""
-    shaped = shape_sound(sound, sound2, mix, gain_db)
+    return preview_of(shape_sound(sound, sound2, mix, gain_db))
+
+
+def preview_of(shaped):
+    """A shaped Sound as (rate, int16 samples) for a gr.Audio output, with its notices."""
     if shaped is None:
         return None
     for note in sound_notices(shaped):

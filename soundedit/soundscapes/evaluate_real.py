@@ -24,6 +24,7 @@ import torch
 from soundedit.soundscapes.evaluate import HELD_OUT, edit_with, spearman
 from soundedit.soundscapes.params import CLASSES
 from soundedit.soundscapes.realworld import RATE, RealClip, read_clips
+from soundedit.soundscapes.recognise import auroc
 
 DRAWN = ("rain", "sea", "fire", "lightning", "night")  # events the generator draws today
 GAINS = (-18.0, -12.0, -6.0, 0.0)
@@ -63,12 +64,11 @@ def evaluate_real(
     return results
 
 
-@torch.no_grad()
 def embed_clips(bundle, clips: list[RealClip]) -> torch.Tensor:
-    """Unit embeddings [N, D] of whole clips through the bundle's audio encoder."""
-    from soundedit.encoders.audio import embed_sound
+    """Unit embeddings [N, D] of whole clips (the front end reads their centre 4 s)."""
+    from soundedit.soundscapes.training import embed_sounds
 
-    return torch.cat([embed_sound(bundle.audio_encoder, (RATE, c.samples)) for c in clips]).float()
+    return embed_sounds(bundle.audio_encoder, [c.samples for c in clips], rate=RATE)
 
 
 @torch.no_grad()
@@ -102,12 +102,6 @@ def recognition_figures(bundle, inside: list[RealClip], outside: list[RealClip])
             flagged_by_category=_flagged_by_category(outside, score_out, threshold),
         )
     return out
-
-
-def auroc(positive: torch.Tensor, negative: torch.Tensor) -> float:
-    """Probability that a random positive scores above a random negative (ties count half)."""
-    diff = positive.reshape(-1, 1) - negative.reshape(1, -1)
-    return float((diff > 0).float().mean() + 0.5 * (diff == 0).float().mean())
 
 
 def _flagged_by_category(clips: list[RealClip], scores: torch.Tensor, threshold: float) -> dict:

@@ -125,7 +125,7 @@ def fit_recogniser(
     model.threshold.fill_(threshold)
     figures = {
         "folds": folds,
-        "oof_auroc": _auroc(oof_in, oof_out),
+        "oof_auroc": auroc(oof_in, oof_out),
         "oof_accepted": float((oof_in >= threshold).float().mean()),
         "oof_flagged": float((oof_out < threshold).float().mean()),
     }
@@ -136,7 +136,8 @@ def _scores(x: torch.Tensor, weight: torch.Tensor, bias: float) -> torch.Tensor:
     return torch.sigmoid(SCALE * F.normalize(x, dim=-1) @ weight + bias)
 
 
-def _auroc(positive: torch.Tensor, negative: torch.Tensor) -> float:
+def auroc(positive: torch.Tensor, negative: torch.Tensor) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
     diff = positive.reshape(-1, 1) - negative.reshape(1, -1)
     return float((diff > 0).float().mean() + 0.5 * (diff == 0).float().mean())
 

@@ -537,15 +537,10 @@ def _whole_and_takes(clips: list, *, takes: int, seed: int) -> list:
 
 def embed_sounds(encoder, sounds: list, *, rate: int = 16_000) -> torch.Tensor:
     """Unit embeddings [N, D] of float sounds at ``rate`` through the encoder's front end."""
-    from soundedit.audio.features import compute_features
-    from soundedit.audio.io import Sound, is_silent
+    from soundedit.audio.features import compute_features_batch
     from soundedit.train.evaluate import embed_features
 
-    features = []
-    for x in sounds:
-        sound = Sound(x.astype("float32"), rate, len(x) / rate, False, is_silent(x))
-        features.append(compute_features(sound, encoder.front_end))
-    return embed_features(encoder, torch.stack(features))
+    return embed_features(encoder, compute_features_batch(sounds, encoder.front_end, rate=rate))
 
 
 __all__ = ["WEIGHTS_DIR", "cosine_lr", "degrade", "probe_errors", "train_probe"]
