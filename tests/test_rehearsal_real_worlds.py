@@ -272,18 +272,9 @@ def write_authors_audio_encoder(path: Path) -> None:
 
 
 def write_ir_se50(path: Path) -> None:
-    from tests.encoders.test_identity import ir_se50_layout
+    from tests.encoders.test_identity import random_ir_se50_state
 
-    g = torch.Generator().manual_seed(0)
-    state = {}
-    for name, shape in ir_se50_layout().items():
-        if name.endswith("num_batches_tracked"):
-            state[name] = torch.tensor(0)
-        elif name.endswith("running_var"):
-            state[name] = torch.ones(shape)
-        else:
-            state[name] = torch.randn(shape, generator=g) * 0.05
-    torch.save(state, path)
+    torch.save(random_ir_se50_state(), path)
 
 
 def write_sound(path: Path, seconds: float = 3.0, rate: int = 44_100) -> Path:
