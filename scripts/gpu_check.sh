@@ -10,6 +10,10 @@ PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)
 step() { echo; echo "== $1"; }
 fail() { echo "gpu_check: FAILED: $1" >&2; exit 1; }
 
+if ! "$PY" -c "import torch" 2>/dev/null; then
+  echo "gpu_check: $PY cannot import torch; install the project first (README) or set PYTHON=..." >&2
+  exit 2
+fi
 if ! "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
   echo "gpu_check: no CUDA device is visible to PyTorch here; run this on a machine with a GPU" >&2
   exit 2

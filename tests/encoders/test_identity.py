@@ -43,9 +43,9 @@ def ir_se50_layout() -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-@pytest.fixture(scope="module")
-def ir_se50_file(tmp_path_factory):
-    g = torch.Generator().manual_seed(0)
+def random_ir_se50_state(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Seeded random tensors for :func:`ir_se50_layout` (what model_ir_se50.pth holds)."""
+    g = torch.Generator().manual_seed(seed)
     state = {}
     for name, shape in ir_se50_layout().items():
         if name.endswith("num_batches_tracked"):
@@ -54,6 +54,12 @@ def ir_se50_file(tmp_path_factory):
             state[name] = torch.rand(shape, generator=g) + 0.5
         else:
             state[name] = torch.randn(shape, generator=g) * 0.05
+    return state
+
+
+@pytest.fixture(scope="module")
+def ir_se50_file(tmp_path_factory):
+    state = random_ir_se50_state()
     path = tmp_path_factory.mktemp("arcface") / "model_ir_se50.pth"
     torch.save(state, path)
     return path, state
