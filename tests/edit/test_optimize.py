@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from soundedit.edit.optimize import (
-    EditConfig,
     blend_targets,
     edit,
     edit_steps,
@@ -18,6 +17,7 @@ from soundedit.edit.optimize import (
     source_from_seed,
 )
 from soundedit.errors import ConfigError
+from soundedit.settings import EditConfig
 
 
 def run(bundle, target, w_source, **settings):
@@ -187,7 +187,7 @@ def z_run(bundle, target, z, **settings):
     G = bundle.generator
     w_source = G.w_plus(G.mapping(z, truncation=0.7)).detach()
     config = EditConfig(**{"steps": 40, "lr": 0.1, "preview_every": 0, "space": "z", **settings})
-    steps = edit_steps(bundle, target, w_source, config=config, z_source=z, truncation=0.7)
+    steps = edit_steps(bundle, target, w_source, config=config, z_source=z)
     return w_source, list(steps)
 
 
