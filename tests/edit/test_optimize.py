@@ -197,7 +197,8 @@ def test_z_space_edits_stay_in_the_mapping_networks_image(tiny_bundle, toy_targe
     G = tiny_bundle.generator
     z = z_from_seed(G, 3)
     w_source, steps = z_run(tiny_bundle, toy_target, z, lambda_reg=0.0)
-    assert steps[-1].similarity > steps[0].similarity + 0.05
+    # The suite's one tiny CLIP (8 px patches) moves less than the former 4 px one: +0.028.
+    assert steps[-1].similarity > steps[0].similarity + 0.02
     w = steps[-1].w
     assert not torch.allclose(w, w_source)
     # Every layer holds the same w (W+ from one mapped z): the edit never left W.
