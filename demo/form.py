@@ -26,77 +26,67 @@ def new_seed() -> int:
     return random.randint(0, MAX_SEED)
 
 
-def build_request(
-    *,
-    sound=None,
-    sound2=None,
-    mix: float = 0.5,
-    gain_db: float = 0.0,
-    mode: str = "sound",
-    text: str | None = None,
-    mix_layer: int | None = None,
-    blend: float = 0.5,
-    source: str = "seed",
-    seed: Any = 0,
-    truncation: float | None = None,
-    latent_file: str | None = None,
-    photo: str | None = None,
-    steps: Any = None,
-    lr: float | None = None,
-    lambda_reg: float | None = None,
-    adaptive_mask: bool = True,
-    lambda_id: float | None = None,
-    guidance: str = "cosine",
-    preview_every: Any = None,
-):
-    """The EditRequest for the page's values, or ValueError saying what is missing.
+# Form fields that override the world's settings (EditConfig fields); the rest are inputs.
+SETTINGS = (
+    "steps",
+    "lr",
+    "lambda_reg",
+    "lambda_id",
+    "truncation",
+    "mix_layer",
+    "preview_every",
+    "adaptive_mask",
+    "guidance",
+)
 
-    None leaves a setting to the world's default.
+
+def build_request(form: dict[str, Any]):
+    """The EditRequest of the page's values (form field name -> value), or ValueError saying
+    what is missing. A setting left out or None takes the world's default (see resolve).
     """
-    from soundedit.edit.pipeline import EditRequest
+    from soundedit.settings import EditRequest
 
-    if mode not in MODES:
-        raise ValueError(f"Unknown guidance mode {mode!r}; choose one of {', '.join(MODES)}.")
-    text = (text or "").strip() or None
-    if mode != "text" and sound is None:
-        raise ValueError(
-            "Give a sound first: record one, upload a file, or click an example sound."
-        )
-    if mode != "sound" and text is None:
-        raise ValueError(f"The {mode!r} mode needs a text prompt, e.g. “heavy rain at night”.")
-    if source not in SOURCES:
-        raise ValueError(f"Unknown source {source!r}; choose one of {', '.join(SOURCES)}.")
-    if source == "latent" and not latent_file:
-        raise ValueError("Upload a latent file (.pt, .npy, .safetensors) or pick another source.")
-    if source == "photo" and not photo:
-        raise ValueError("Upload a photo to project, or pick another source.")
-    steps = None if steps is None else check_value("steps", steps)
-    mix_layer = None if mix_layer is None else check_value("mix_layer", mix_layer)
-    if preview_every is not None:
-        preview_every = max(1, check_value("preview_every", preview_every))
+    mode, source = form.get("mode") or "sound", form.get("source") or "seed"
+    _check_form(form, mode, source)
+    text = (form.get("text") or "").strip() or None
+    sound = form.get("sound")
     return EditRequest(
         audio=sound if mode != "text" else None,
-        audio2=sound2 if mode != "text" else None,
-        mix=check_value("mix", mix),
-        gain_db=check_value("gain_db", gain_db, "volume (gain_db)"),
+        audio2=form.get("sound2") if mode != "text" else None,
+        mix=check_value("mix", form.get("mix", 0.5)),
+        gain_db=check_value("gain_db", form.get("gain_db", 0.0), "volume (gain_db)"),
         text=text if mode != "sound" else None,
         mode=mode,
-        mix_layer=mix_layer,
-        blend=check_value("blend", blend),
-        seed=clamp_seed(seed),
-        truncation=_optional("truncation", truncation),
-        steps=steps,
-        lr=_optional("lr", lr),
-        lambda_reg=_optional("lambda_reg", lambda_reg),
-        lambda_id=_optional("lambda_id", lambda_id),
-        adaptive_mask=bool(adaptive_mask),
-        guidance=guidance,
-        preview_every=preview_every,
-        source_latent=latent_file if source == "latent" else None,
-        source_image=photo if source == "photo" else None,
+        blend=check_value("blend", form.get("blend", 0.5)),
+        seed=clamp_seed(form.get("seed", 0)),
+        source_latent=form.get("latent_file") if source == "latent" else None,
+        source_image=form.get("photo") if source == "photo" else None,
+        overrides={key: _setting(key, form.get(key)) for key in SETTINGS},
     )
 
 
-def _optional(key: str, value):
+def _check_form(form: dict[str, Any], mode: str, source: str) -> None:
+    """ValueError in the page's words for a missing input."""
+    if mode not in MODES:
+        raise ValueError(f"Unknown guidance mode {mode!r}; choose one of {', '.join(MODES)}.")
+    if mode != "text" and form.get("sound") is None:
+        raise ValueError(
+            "Give a sound first: record one, upload a file, or click an example sound."
+        )
+    if mode != "sound" and not (form.get("text") or "").strip():
+        raise ValueError(f"The {mode!r} mode needs a text prompt, e.g. “heavy rain at night”.")
+    if source not in SOURCES:
+        raise ValueError(f"Unknown source {source!r}; choose one of {', '.join(SOURCES)}.")
+    if source == "latent" and not form.get("latent_file"):
+        raise ValueError("Upload a latent file (.pt, .npy, .safetensors) or pick another source.")
+    if source == "photo" and not form.get("photo"):
+        raise ValueError("Upload a photo to project, or pick another source.")
+
+
+def _setting(key: str, value):
     """None (the world's default) or the value checked against the shared limits."""
-    return None if value is None else check_value(key, value)
+    if value is None or key in ("adaptive_mask", "guidance"):
+        return value if key != "adaptive_mask" or value is None else bool(value)
+    if key == "preview_every":
+        return max(1, check_value(key, value))
+    return check_value(key, value)

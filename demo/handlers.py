@@ -1,9 +1,10 @@
 """The plain functions behind every event of the page.
 
-Handlers turn widget values into a :class:`soundedit.edit.pipeline.EditRequest`, run the
-library's pipeline and turn what it yields into widget values. No editing logic lives here.
-Generators yield tuples in the order of ``RUN_OUTPUTS`` / ``API_OUTPUTS`` so that they can be
-tested without a browser: ``dict(zip(RUN_OUTPUTS, view))``.
+Handlers turn widget values into a :class:`soundedit.settings.EditRequest`, run the library's
+pipeline and turn what it yields into widget values. No editing logic lives here. The Run
+handler takes the page's values by name (``RUN_INPUTS``: Gradio hands a set of components over
+as a dict); generators yield tuples in the order of ``RUN_OUTPUTS`` / ``API_OUTPUTS`` so that
+they can be tested without a browser: ``dict(zip(RUN_OUTPUTS, view))``.
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ import gradio as gr
 
 from demo.errors import plain_errors, plain_message
 from demo.form import build_request, clamp_seed
-from demo.reproduce import command_line, request_defaults, request_settings, write_settings
+from demo.reproduce import write_settings
 from demo.results import (
     IMAGE_KEYS,
     copy_inputs,
     finish_text,
     interpolation_chain,
     main_image_key,
-    partial_result,
     progress_text,
-    source_latent,
 )
 from demo.session import Sessions
 from demo.worlds import WorldCatalog, describe
@@ -35,6 +34,29 @@ STREAM_SECONDS = 0.5  # at most this long between two status updates while editi
 STOPPING = "Stopping after this step…"
 NOTHING_RUNNING = "Nothing is running: press **Run** to start an edit."
 
+RUN_INPUTS = (  # the Run handler's form fields (the components of the same name)
+    "sound",
+    "sound2",
+    "mix",
+    "gain_db",
+    "world",
+    "source",
+    "seed",
+    "truncation",
+    "latent_file",
+    "photo",
+    "mode",
+    "text",
+    "mix_layer",
+    "blend",
+    "steps",
+    "lr",
+    "lambda_reg",
+    "adaptive_mask",
+    "lambda_id",
+    "guidance",
+    "preview_every",
+)
 RUN_OUTPUTS = (
     "live",  # gr.Image: the latest preview
     "status",  # gr.Markdown: step, loss, similarity
@@ -131,7 +153,8 @@ class Handlers:
         A photo is checked here (size before decoding, format) so that a bad upload is named
         at once, in our words.
         """
-        from soundedit.edit.pipeline import EditRequest, render_latent
+        from soundedit.edit.pipeline import render_latent, source_latent
+        from soundedit.settings import EditRequest
 
         if source == "photo":
             return None if not photo else _photo_preview(photo)
@@ -142,57 +165,28 @@ class Handlers:
         bundle = self.bundle(name)
         start = EditRequest(
             seed=clamp_seed(seed),
-            truncation=float(truncation),
             source_latent=latent_file if source == "latent" else None,
+            overrides={"truncation": float(truncation)},
         )
         return render_latent(bundle, source_latent(bundle, start).to(bundle.device))
 
     # ---- run, stop, slider ----------------------------------------------------------------
 
     @plain_errors
-    def run(
-        self,
-        sound,
-        sound2,
-        mix,
-        gain_db,
-        world,
-        source,
-        seed,
-        truncation,
-        latent_file,
-        photo,
-        mode,
-        text,
-        mix_layer,
-        blend,
-        steps,
-        lr,
-        lambda_reg,
-        adaptive_mask,
-        lambda_id,
-        guidance,
-        preview_every,
-        request: gr.Request = None,
-    ):
+    def run(self, form: dict[str, Any], request: gr.Request = None):
         """Run: stream previews, then the result row, slider, downloads (RUN_OUTPUTS order).
 
-        An error is also kept for :meth:`after_run`, which shows it in the status line once the
-        run is over (the pop-up alone fades away).
+        ``form`` holds the page's values by name (RUN_INPUTS). An error is also kept for
+        :meth:`after_run`, which shows it in the status line once the run is over (the pop-up
+        alone fades away).
         """
         session = session_id(request)
         started_here = not self.sessions.is_running(session)  # tests call run() directly
         if started_here:
             self.sessions.begin(session)
         try:
-            edit_request = build_request(
-                sound=sound, sound2=sound2, mix=mix, gain_db=gain_db, mode=mode, text=text,
-                mix_layer=mix_layer, blend=blend, source=source, seed=seed,
-                truncation=truncation, latent_file=latent_file, photo=photo, steps=steps, lr=lr,
-                lambda_reg=lambda_reg, adaptive_mask=adaptive_mask, lambda_id=lambda_id,
-                guidance=guidance, preview_every=preview_every,
-            )  # fmt: skip
-            yield from self._run_stream(edit_request, world, session)
+            edit_request = build_request(form)
+            yield from self._run_stream(edit_request, form.get("world"), session)
         except Exception as e:
             self.sessions.fail(session, plain_message(e) or "internal error (see the server log)")
             raise
@@ -206,51 +200,35 @@ class Handlers:
         clear = (None,) * 4 + (gr.update(value=0, interactive=False), None, None, "", None, None)
         yield (skip, "Starting…") + clear
         for kind, value, seconds in self._stream(bundle, edit_request, session):
-            if kind == "progress":
-                live = skip if value.step.preview is None else value.step.preview
+            if kind == "step":
+                live = skip if value.preview is None else value.preview
                 rest = (skip,) * (len(RUN_OUTPUTS) - 2)  # the result row etc. stay as they are
                 yield (live, progress_text(value, seconds=seconds), *rest)
             else:
-                result, stopped = value
-                yield self._finish_view(bundle, world, edit_request, result, session, stopped)
+                yield self._finish_view(bundle, world, edit_request, value, session)
 
     def _stream(self, bundle, edit_request, session: str) -> Iterator[tuple[str, Any, float]]:
-        """("progress", EditProgress, seconds) now and then; last ("result", (result, stopped), s).
+        """("step", EditStep, seconds) now and then; last ("result", EditResult, seconds).
 
         Previews are passed on as they come; plain steps at most every STREAM_SECONDS, so that
-        the page stays responsive without flooding it. Stop is checked between steps.
+        the page stays responsive without flooding it. A Stop pressed meanwhile stops the run
+        after its current step; its result is then the stopped run's.
         """
         from soundedit.edit.pipeline import run_edit
 
         stop = self.sessions.stop_flag(session)  # cleared by Sessions.begin when the run was asked
         start = last_sent = time.perf_counter()
-        last, last_by_phase, frames = None, {}, []
-        progress_iter = run_edit(bundle, edit_request)
-        try:
-            for last in progress_iter:
-                if last.result is not None:
-                    break
-                last_by_phase[last.phase] = last.step
-                if last.step.preview is not None:
-                    frames.append(last.step.preview)
-                now = time.perf_counter()
-                if last.step.preview is not None or now - last_sent > STREAM_SECONDS:
-                    last_sent = now
-                    yield "progress", last, now - start
-                if stop.is_set():
-                    break
-        finally:
-            progress_iter.close()
-        seconds = time.perf_counter() - start
-        if last is None:
-            raise ValueError("The edit stopped before its first step.")
-        if last.result is not None:
-            yield "result", (last.result, False), seconds
-        else:
-            partial = partial_result(bundle, edit_request, last_by_phase, frames, seconds)
-            yield "result", (partial, True), seconds
+        run = run_edit(bundle, edit_request)
+        for step in run:
+            now = time.perf_counter()
+            if step.preview is not None or now - last_sent > STREAM_SECONDS:
+                last_sent = now
+                yield "step", step, now - start
+            if stop.is_set():
+                run.stop()
+        yield "result", run.result(), time.perf_counter() - start
 
-    def _finish_view(self, bundle, world, edit_request, result, session, stopped) -> tuple:
+    def _finish_view(self, bundle, world, edit_request, result, session) -> tuple:
         images = result.images
         files, command, report = self._downloads(bundle, world, edit_request, result, session)
         for note in report.get("notices", []):
@@ -270,6 +248,7 @@ class Handlers:
             interactive=len(chain) > 1,
             label="Interpolate: " + " ↔ ".join(f"{k} ({i})" for i, k in enumerate(chain)),
         )
+        stopped = result.report.get("stopped_at") is not None
         return (
             images[main],
             finish_text(result.report, stopped=stopped),
@@ -289,13 +268,11 @@ class Handlers:
         run_dir = self.sessions.new_run_dir(session)
         written = write_result(result, run_dir, animation=True)
         inputs = copy_inputs(edit_request, run_dir)
-        settings = request_settings(edit_request, world=world, files=inputs)
-        command, missing = command_line(settings, defaults=request_defaults(bundle))
-        settings_path = write_settings(run_dir / "settings.json", settings, command, missing)
-        report = {**result.report, "request": settings, "command": command}
-        files = [str(p) for p in written.values()] + [str(settings_path)]
+        record = write_settings(run_dir / "settings.json", bundle, edit_request, world, inputs)
+        report = {**result.report, "request": record["request"], "command": record["command"]}
+        files = [str(p) for p in written.values()] + [str(run_dir / "settings.json")]
         files += [str(run_dir / name) for name in inputs.values()]
-        return files, command, report
+        return files, record["command"], report
 
     def stop(self, request: gr.Request = None) -> str:
         """Stop: the running edit of this session ends after its current step."""
@@ -347,11 +324,21 @@ class Handlers:
     # ---- the /edit API --------------------------------------------------------------------
 
     @plain_errors
-    def api_edit(self, sound, world, seed, steps, text, mode, request: gr.Request = None):
+    def api_edit(
+        self,
+        sound,
+        world: str = "",
+        seed: int = 0,
+        steps: int = 0,
+        text: str = "",
+        mode: str = "sound",
+        request: gr.Request = None,
+    ):
         """API /edit: stream (preview, progress JSON); last (final image, report JSON).
 
-        Everything not given here takes the world's defaults; about ten previews are streamed
-        whatever the number of steps.
+        Only the sound is needed: an empty world is the default one, steps 0 the world's own,
+        text only matters for the text, mix and blend modes. About ten previews are streamed
+        whatever the number of steps, and every streamed item holds one.
         """
         session = session_id(request)
         self.sessions.begin(session)
@@ -365,26 +352,24 @@ class Handlers:
         bundle = self.bundle(world)
         steps = check_value("steps", steps or bundle.defaults.steps)
         edit_request = build_request(
-            sound=sound, mode=mode or "sound", text=text, seed=seed, steps=steps,
-            preview_every=max(1, steps // 10),
+            {"sound": sound, "mode": mode or "sound", "text": text, "seed": seed or 0,
+             "steps": steps, "preview_every": max(1, steps // 10)}
         )  # fmt: skip
         for kind, value, seconds in self._stream(bundle, edit_request, session):
-            if kind == "progress":
-                step = value.step
+            if kind == "step" and value.preview is not None:
                 info = {
                     "phase": value.phase,
-                    "step": step.step,
-                    "total": step.total,
-                    "loss": step.losses.get("total"),
-                    "similarity": step.similarity,
+                    "step": value.step,
+                    "total": value.total,
+                    "loss": value.losses.get("total"),
+                    "similarity": value.similarity,
                     "seconds": round(seconds, 3),
                 }
-                yield (gr.skip() if step.preview is None else step.preview), info
-            else:
-                result, stopped = value
-                _, _, report = self._downloads(bundle, world, edit_request, result, session)
-                report["stopped"] = stopped
-                yield result.images[main_image_key(result.images)], report
+                yield value.preview, info
+            elif kind == "result":
+                _, _, report = self._downloads(bundle, world, edit_request, value, session)
+                report["stopped"] = value.report.get("stopped_at") is not None
+                yield value.images[main_image_key(value.images)], report
 
 
 def _photo_preview(photo, size: int = 256):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import gradio as gr
 
 from demo.form import MAX_STEPS
 from demo.form import new_seed as new_seed_fn
-from demo.handlers import RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
+from demo.handlers import RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.session import start_cache_sweeper, sweep_gradio_cache
 from demo.sound import example_label, example_sounds
 from demo.worlds import WorldCatalog, describe
@@ -37,9 +38,11 @@ repeats the edit with the `soundedit` CLI.
 from gradio_client import Client, handle_file
 
 client = Client("http://127.0.0.1:7860/")
-job = client.submit(handle_file("rain.wav"), "soundscapes", 0, 100, "", "sound",
-                    api_name="/edit")   # sound, world, seed, steps, text, mode
-image_path, report = job.result()
+image_path, report = client.predict(handle_file("rain.wav"), api_name="/edit")
+job = client.submit(handle_file("rain.wav"), world="soundscapes", seed=0, steps=100,
+                    text="", mode="sound", api_name="/edit")
+for preview_path, progress in job:  # every streamed item is a preview and its progress
+    print(progress)
 ```
 """
 GUIDANCE_CHOICES = [
@@ -111,7 +114,7 @@ def build_demo(
                 _guidance_panel(ui)
         _watch_panel(ui)
         _results_panel(ui)
-        _api_components(ui)
+        _api_components(ui, default)
         _wire(demo, ui, handlers, cache_age=sweep[1])
     start_cache_sweeper(demo, every=sweep[0], age=sweep[1])  # Gradio's own may stop (see there)
     return demo
@@ -271,18 +274,47 @@ def _results_panel(ui: dict) -> None:
     ui["state"] = gr.State(None)
 
 
-def _api_components(ui: dict) -> None:
-    """Hidden inputs/outputs of the /edit endpoint (reuses sound, world, seed, text, mode)."""
-    ui["api_steps"] = gr.Number(value=100, precision=0, visible=False, label="steps")
+def _api_components(ui: dict, default_world: str | None) -> None:
+    """Hidden inputs/outputs of the /edit endpoint: each input has a name and a default."""
+    ui["api_world"] = gr.Textbox(value=default_world or "", visible=False, label="world")
+    ui["api_seed"] = gr.Number(value=0, precision=0, visible=False, label="seed")
+    ui["api_steps"] = gr.Number(value=0, precision=0, visible=False, label="steps")
+    ui["api_text"] = gr.Textbox(value="", visible=False, label="text")
+    ui["api_mode"] = gr.Textbox(value="sound", visible=False, label="mode")
     ui["api_image"] = gr.Image(visible=False, format="png", label="image")
     ui["api_report"] = gr.JSON(visible=False, label="report")
     ui["api_button"] = gr.Button(visible=False)
 
 
-def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
-    def out(names):
-        return [ui[n] for n in names]
+def by_name(fn, ui: dict, names: tuple[str, ...]):
+    """``fn(form, request)`` as a Gradio handler of the set of components ``names``: Gradio
+    hands their values over as a dict by component, ``fn`` gets it by name."""
+    names_of = {ui[name]: name for name in names}
 
+    @functools.wraps(fn)
+    def handler(values: dict, request: gr.Request):
+        yield from fn({names_of[c]: v for c, v in values.items()}, request=request)
+
+    return handler, set(names_of)
+
+
+def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
+    _wire_sound(ui, h)
+    _wire_world(demo, ui, h)
+    _wire_run(ui, h)
+    _wire_results(ui, h)
+    _wire_api(ui, h)
+
+    def end_session(request: gr.Request):
+        """A page closed: its own folders go, and with them Gradio's files past their age."""
+        h.end_session(request)
+        sweep_gradio_cache(demo, age=cache_age)
+
+    demo.unload(end_session)
+
+
+def _wire_sound(ui: dict, h: Handlers) -> None:
+    """The sound panel: what the model hears, and whether the world knows it."""
     shaping = [ui["world"], ui["sound"], ui["sound2"], ui["mix"], ui["gain_db"]]
     shaping_events = (ui["sound"].change, ui["sound2"].change, ui["mix"].release)
     for event in (*shaping_events, ui["gain_db"].release):
@@ -295,6 +327,9 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
             show_progress="minimal",
         )
 
+
+def _wire_world(demo: gr.Blocks, ui: dict, h: Handlers) -> None:
+    """The world panel: the world's settings, the starting image, the source widgets."""
     source_inputs = [
         ui["world"], ui["source"], ui["seed"], ui["truncation"], ui["latent_file"], ui["photo"]
     ]  # fmt: skip
@@ -309,7 +344,7 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
     world_event = {
         "fn": h.select_world,
         "inputs": ui["world"],
-        "outputs": out(WORLD_OUTPUTS),
+        "outputs": [ui[n] for n in WORLD_OUTPUTS],
         "api_visibility": "private",
     }
     # Worlds whose weights arrived since the server started become ready on a page reload.
@@ -338,43 +373,23 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
         api_visibility="private",
     )
 
-    run_inputs = [
-        ui[n]
-        for n in (
-            "sound",
-            "sound2",
-            "mix",
-            "gain_db",
-            "world",
-            "source",
-            "seed",
-            "truncation",
-            "latent_file",
-            "photo",
-            "mode",
-            "text",
-            "mix_layer",
-            "blend",
-            "steps",
-            "lr",
-            "lambda_reg",
-            "adaptive_mask",
-            "lambda_id",
-            "guidance",
-            "preview_every",
-        )
-    ]
-    # Run is greyed out while its edit runs (or waits in the queue), so one click = one edit.
-    # after_run makes it usable again however the run ended: Gradio 6's page runs a `.then`
-    # only after a success (not after an error, whatever its docs say), so it is wired to
-    # `.failure` as well; if both ever fire, the second call changes nothing.
+
+def _wire_run(ui: dict, h: Handlers) -> None:
+    """Run and Stop.
+
+    Run is greyed out while its edit runs (or waits in the queue), so one click = one edit.
+    after_run makes it usable again however the run ended: Gradio 6's page runs a `.then` only
+    after a success (not after an error, whatever its docs say), so it is wired to `.failure`
+    as well; if both ever fire, the second call changes nothing.
+    """
+    run, run_inputs = by_name(h.run, ui, RUN_INPUTS)
     running = (
         ui["run"]
         .click(h.start_run, None, ui["run"], api_visibility="private", queue=False)
         .then(
-            gpu(h.run),
+            gpu(run),
             run_inputs,
-            out(RUN_OUTPUTS),
+            [ui[n] for n in RUN_OUTPUTS],
             api_visibility="private",
             concurrency_limit=default_concurrency(),
             concurrency_id=ENGINE_QUEUE,
@@ -391,6 +406,10 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
     running.then(**after)
     running.failure(**after)
     ui["stop"].click(h.stop, None, ui["status"], api_name="stop", concurrency_limit=None)
+
+
+def _wire_results(ui: dict, h: Handlers) -> None:
+    """The interpolation slider."""
     ui["interp"].input(
         h.interpolate,
         [ui["state"], ui["interp"]],
@@ -400,26 +419,25 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
         show_progress="hidden",
         concurrency_limit=4,
     )
+
+
+def _wire_api(ui: dict, h: Handlers) -> None:
+    """The /edit endpoint: only the sound is needed, every other input has a default."""
+    inputs = ["sound", "api_world", "api_seed", "api_steps", "api_text", "api_mode"]
     ui["api_button"].click(
         gpu(h.api_edit),
-        [ui["sound"], ui["world"], ui["seed"], ui["api_steps"], ui["text"], ui["mode"]],
+        [ui[n] for n in inputs],
         [ui["api_image"], ui["api_report"]],
         api_name="edit",
         api_description=(
-            "Edit an image with a sound. Inputs: sound file, world name, seed, steps (0 = the "
-            "world's default), text (for text/mix/blend), mode (sound|text|mix|blend). Streams "
-            "(preview image, progress JSON); the last output is (final image, report JSON)."
+            "Edit an image with a sound. Inputs: sound file; optional: world name (default "
+            "the app's), seed (0), steps (0 = the world's default), text (for text/mix/blend), "
+            "mode (sound|text|mix|blend). Streams (preview image, progress JSON); the last "
+            "output is (final image, report JSON)."
         ),
         concurrency_limit=default_concurrency(),
         concurrency_id=ENGINE_QUEUE,
     )
-
-    def end_session(request: gr.Request):
-        """A page closed: its own folders go, and with them Gradio's files past their age."""
-        h.end_session(request)
-        sweep_gradio_cache(demo, age=cache_age)
-
-    demo.unload(end_session)
 
 
 def _canvas(label: str, height: int, **kwargs) -> gr.Image:

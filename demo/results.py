@@ -8,13 +8,12 @@ from pathlib import Path
 IMAGE_KEYS = ("source", "sound", "text", "mixed")
 
 
-def progress_text(progress, *, seconds: float) -> str:
-    """'Sound · step 40/100 · loss 0.532 · similarity 0.312 · 0.05 s/step'."""
-    step = progress.step
+def progress_text(step, *, seconds: float) -> str:
+    """'Sound · step 40/100 · loss 0.532 · similarity 0.312 · 0.05 s/step' for an EditStep."""
     loss = step.losses.get("total", float("nan"))
     per_step = seconds / max(step.step, 1)
     return (
-        f"**{progress.phase.capitalize()}** · step {step.step}/{step.total} · loss {loss:.4f} · "
+        f"**{step.phase.capitalize()}** · step {step.step}/{step.total} · loss {loss:.4f} · "
         f"similarity {step.similarity:.3f} · {per_step:.2f} s/step"
     )
 
@@ -32,49 +31,11 @@ def interpolation_chain(latents: dict) -> list[str]:
     return [k for k in ("source", "sound", "text") if k in latents]
 
 
-def source_latent(bundle, edit_request):
-    """The source latent [1, L, S] of a request, or None for a photo (projection is slow)."""
-    from soundedit.edit.latents import load_latent
-    from soundedit.edit.optimize import source_from_seed
-
-    G = bundle.generator
-    if edit_request.source_image:
-        return None
-    if edit_request.source_latent:
-        return load_latent(edit_request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
-    truncation = edit_request.truncation
-    truncation = bundle.defaults.truncation if truncation is None else truncation
-    return source_from_seed(G, edit_request.seed, truncation).cpu()
-
-
-def partial_result(bundle, edit_request, last_by_phase: dict, frames: list, seconds: float):
-    """The EditResult of a stopped run: the source and each phase's latest latent."""
-    from soundedit.edit.pipeline import EditResult, render_latent
-
-    latents = {phase: step.w.detach().cpu() for phase, step in last_by_phase.items()}
-    w_source = source_latent(bundle, edit_request)
-    if w_source is not None:
-        latents = {"source": w_source, **latents}
-    images = {key: render_latent(bundle, w.to(bundle.device)) for key, w in latents.items()}
-    last = list(last_by_phase.values())[-1]
-    report = {
-        "bundle": bundle.name,
-        "mode": edit_request.mode,
-        "seed": edit_request.seed,
-        "stopped": True,
-        "steps": last.step,
-        "steps_planned": last.total,
-        "seconds": seconds,
-        "similarity_after": last.similarity,
-        "losses": last.losses,
-        "notices": [f"stopped at step {last.step} of {last.total}"],
-    }
-    return EditResult(images=images, latents=latents, report=report, frames=frames)
-
-
 def finish_text(report: dict, *, stopped: bool) -> str:
     """The status line under the preview once a run is over."""
     steps = report.get("steps", "?")
+    if stopped and report.get("stopped_at") is not None:
+        steps = f"{report['stopped_at']} of {steps}"
     seconds = report.get("seconds")
     head = "**Stopped**" if stopped else "**Done**"
     parts = [f"{head}: {steps} steps"]

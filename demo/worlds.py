@@ -14,13 +14,6 @@ from typing import Any
 
 from demo.errors import hide_paths
 
-SOUNDSCAPES_HOWTO = (
-    "The SoundScapes models are trained by the project itself, offline, on a CPU: run "
-    "`python -m soundedit soundscapes train --real ESC50_DIR` from the repository root (ESC50_DIR: "
-    "the ESC-50 release, whose real recordings teach the world's ears); the weights land in "
-    "`weights/soundscapes/` and this world is ready when you reload this page."
-)
-
 
 @dataclass(frozen=True)
 class World:
@@ -32,6 +25,7 @@ class World:
     status: str  # library status word: "ready" or "missing"
     message: str  # the library's explanation (file names and folder when missing)
     details: str = ""  # size, licence and source from the registry, when known
+    downloadable: bool = False  # missing files are fetched on first use (registry worlds)
 
     @property
     def ready(self) -> bool:
@@ -42,9 +36,9 @@ class World:
         """Dropdown label: the title, tagged when the world's files are not here yet."""
         if self.ready:
             return self.title
-        if self.name == "soundscapes":
-            return f"{self.title} · weights missing"
-        return f"{self.title} · not downloaded"
+        if self.downloadable:
+            return f"{self.title} · not downloaded"
+        return f"{self.title} · weights missing"
 
 
 class WorldCatalog:
@@ -118,6 +112,7 @@ def _as_world(info: Any, details: str) -> World:
         status=info.status,
         message=info.message,
         details=details,
+        downloadable=getattr(info, "downloadable", False),
     )
 
 
@@ -151,16 +146,14 @@ def describe(world: World, *, loaded: bool = False, error: str | None = None) ->
         state = "**weights missing** — this world cannot edit until they are in place"
     elif world.ready:
         state = "loaded, ready to edit" if loaded else "ready (loads on first use)"
-    elif world.name == "soundscapes":
-        state = "**weights missing** — this world cannot edit until they are in place"
-    else:
+    elif world.downloadable:
         state = "not downloaded yet — selecting it fetches the files when the server is online"
+    else:
+        state = "**weights missing** — this world cannot edit until they are in place"
     lines = [f"**{world.title}** — {state}."]
     message = hide_paths(error or world.message)  # never the machine's own folders
     if message:  # verbatim: it may start with a file name
         lines.append(message if message.endswith((".", "!", "?")) else message + ".")
-    if not world.ready and world.name == "soundscapes":
-        lines.append(SOUNDSCAPES_HOWTO)
     if world.details:
         lines.append(world.details)
     return "\n\n".join(lines)

@@ -3,6 +3,7 @@
 The library never imports gradio; the app lives in ``demo/`` and ``app.py``.
 """
 
+from soundedit import soundscapes  # noqa: E402,F401  (the embedded world registers itself)
 from soundedit.errors import (
     AudioError,
     CheckpointError,

@@ -3,14 +3,19 @@
 A bundle is everything one image domain needs to be edited with sound. Bundles are loaded by
 name and cached per process:
 
-- ``"soundscapes"`` (the default) is the embedded offline world; its loader lives in
-  :mod:`soundedit.soundscapes.bundle` and is imported only when asked for;
+- a world registers itself with :func:`register_bundle` (the embedded SoundScapes world, the
+  default, does so when ``soundedit`` is imported); this module never imports a world;
 - every generator entry of ``weights/registry.toml`` (``kind = "stylegan2"``) is a real domain,
   paired with the registry's CLIP ViT-B/32, the authors' audio encoder and, for faces, IR-SE50.
   Files come through :func:`soundedit.hub.resolve`; offline, a missing one raises
   :class:`~soundedit.errors.WeightsNotFoundError` naming the file and the folder to put it in;
-- :func:`register_bundle` adds a loader under a new name (tests, plug-ins), and
+- :func:`register_bundle` adds a loader under a new name (worlds, tests, plug-ins), and
   :func:`bundle_from_checkpoint` pairs any generator file with the real encoders.
+
+What is special about a world reaches the edit engine only through the bundle's hooks:
+``defaults`` (an :class:`~soundedit.settings.EditConfig`: its steps, latent space ...),
+``recognise`` (does the world know a sound), ``measure`` (what it reads off images) and
+``known_similarity`` (how close a sound edit of the world ends when it matches).
 """
 
 from __future__ import annotations
@@ -21,32 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import torch
-
 from soundedit.config import from_dict
 from soundedit.errors import ConfigError
+from soundedit.settings import EditConfig
 
-DEFAULT_BUNDLE = "soundscapes"
+DEFAULT_BUNDLE = "soundscapes"  # the embedded world (registered by soundedit.soundscapes)
 GENERATOR_KIND = "stylegan2"
-
-
-@dataclass(frozen=True)
-class EditDefaults:
-    """The edit settings that suit a bundle (paper values for LSUN-like domains)."""
-
-    steps: int = 300  # optimisation steps
-    lr: float = 0.1  # peak Adam learning rate
-    lambda_reg: float = 0.008  # latent regulariser weight
-    lambda_id: float = 0.0  # identity loss weight (faces: 0.004)
-    truncation: float = 0.7  # truncation of seeded source latents
-    mix_layer: int | None = None  # style-mixing crossover layer k (None = n_latent // 2)
-    preview_every: int = 10  # preview image every N steps
-    guidance: Literal["cosine", "hinge"] = "cosine"  # guidance loss form
-    autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of the edit loop (see bench)
-    space: Literal["w+", "z"] = "w+"  # what the edit moves: W+ (the paper) or the seed's z
-    latent_noise: float = 0.0  # std of the latent noise that smooths the guidance (0 = none)
-    samples: int = 1  # noisy latents per step when latent_noise > 0
-    known_similarity: float = 0.0  # a sound edit ending below this similarity gets a notice
 
 
 @dataclass
@@ -58,16 +43,19 @@ class Bundle:
     clip: Any  # soundedit.encoders.clip.ClipBridge
     audio_encoder: Any  # soundedit.encoders.audio.AudioEncoder
     identity: Any | None = None  # soundedit.encoders.identity.IdentityModel, faces only
-    defaults: EditDefaults = field(default_factory=EditDefaults)  # settings that suit it
-    probe: Any | None = None  # SoundScapes: measures scene parameters of images
+    defaults: EditConfig = field(default_factory=EditConfig)  # the settings that suit it
     # Hook: unit sound embedding [1, D] -> a Recognition (event, score, threshold, known,
     # as_dict()); None for worlds that cannot tell a sound they know from one they do not.
-    recognise: Callable[[torch.Tensor], Any] | None = None
+    recognise: Callable[[Any], Any] | None = None
     known_sounds: tuple[str, ...] = ()  # plain names of the sounds the world knows (messages)
+    # Hook: uint8 images [H, W, 3] -> one {quantity: value} dict per image, what the world reads
+    # off a picture (SoundScapes: its probe's scene parameters); None = nothing to measure.
+    measure: Callable[[list[Any]], list[dict[str, float]]] | None = None
+    known_similarity: float = 0.0  # a sound edit ending below this similarity gets a notice
 
     @property
-    def device(self) -> torch.device:
-        """Where the generator lives (the edit runs there)."""
+    def device(self):
+        """Where the generator lives (the edit runs there): a torch.device."""
         return self.generator.mean_w.device
 
     @property
@@ -85,7 +73,8 @@ class BundleInfo:
     title: str  # human-readable
     domain: str  # faces, churches, soundscapes ...
     status: Literal["ready", "missing"]  # ready = every file present (embedded or cached)
-    message: str  # what is missing and where to put it, or where the files are
+    message: str  # what is missing and where to put it (or how to build it), or where it is
+    downloadable: bool = False  # True: missing files are fetched on first use when online
 
 
 @dataclass(frozen=True)
@@ -116,6 +105,12 @@ def register_bundle(
     clear_cache(name)
 
 
+def unregister_bundle(name: str) -> None:
+    """Forget a registration (and its cached bundles); unknown names are ignored."""
+    _REGISTERED.pop(name, None)
+    clear_cache(name)
+
+
 def clear_cache(name: str | None = None) -> None:
     """Forget cached bundles (all, or those called ``name``)."""
     with _LOCK:
@@ -123,13 +118,15 @@ def clear_cache(name: str | None = None) -> None:
             del _CACHE[key]
 
 
-def load_bundle(name: str = DEFAULT_BUNDLE, *, device: str | torch.device = "cpu") -> Bundle:
+def load_bundle(name: str = DEFAULT_BUNDLE, *, device="cpu") -> Bundle:
     """The bundle called ``name`` on ``device``, loaded once per process.
 
     Raises:
         ConfigError: an unknown name (the message lists the valid ones).
         WeightsNotFoundError: a file of the bundle is not on this machine and cannot be fetched.
     """
+    import torch
+
     device = str(torch.device(device))
     with _LOCK:
         cached = _CACHE.get((name, device))
@@ -143,65 +140,35 @@ def load_bundle(name: str = DEFAULT_BUNDLE, *, device: str | torch.device = "cpu
 def _load_uncached(name: str, device: str) -> Bundle:
     if name in _REGISTERED:
         return _REGISTERED[name].loader(device)
-    if name == DEFAULT_BUNDLE:
-        from soundedit.soundscapes.bundle import load_soundscapes_bundle
-
-        return load_soundscapes_bundle(device=device)
     entries = _generator_entries()
     if name not in entries:
-        valid = sorted({DEFAULT_BUNDLE, *_REGISTERED, *entries})
+        valid = sorted({*_REGISTERED, *entries})
         raise ConfigError(f"unknown generator {name!r}; valid names: {', '.join(valid)}")
     return _load_registry_bundle(entries[name], device)
 
 
 def bundle_names() -> list[str]:
     """Every name :func:`load_bundle` accepts."""
-    return sorted({DEFAULT_BUNDLE, *_REGISTERED, *_generator_entries()})
+    return sorted({*_REGISTERED, *_generator_entries()})
 
 
 def list_bundles() -> list[BundleInfo]:
     """Every known bundle with whether its files are here (nothing is loaded or downloaded)."""
-    infos = [_soundscapes_info()]
+    infos = []
     for name, reg in _REGISTERED.items():
-        if name != DEFAULT_BUNDLE:
-            ready, message = reg.check()
-            infos.append(BundleInfo(name, reg.title, reg.domain, _status(ready), message))
+        ready, message = reg.check()
+        infos.append(BundleInfo(name, reg.title, reg.domain, _status(ready), message))
     for name, entry in sorted(_generator_entries().items()):
         if name not in _REGISTERED:
             ready, message = _registry_status(entry)
             title = entry.title or f"{entry.domain} {entry.resolution}px"
-            infos.append(BundleInfo(name, title, entry.domain, _status(ready), message))
+            info = BundleInfo(name, title, entry.domain, _status(ready), message, True)
+            infos.append(info)
     return infos
 
 
 def _status(ready: bool) -> Literal["ready", "missing"]:
     return "ready" if ready else "missing"
-
-
-def _soundscapes_info() -> BundleInfo:
-    if DEFAULT_BUNDLE in _REGISTERED:
-        ready, message = _REGISTERED[DEFAULT_BUNDLE].check()
-    else:
-        ready, message = _soundscapes_status()
-    title = "SoundScapes (embedded, offline)"
-    return BundleInfo(DEFAULT_BUNDLE, title, "soundscapes", _status(ready), message)
-
-
-def _soundscapes_status() -> tuple[bool, str]:
-    try:
-        from soundedit.soundscapes.bundle import FILES
-        from soundedit.soundscapes.training import WEIGHTS_DIR
-    except ImportError:
-        return False, "the SoundScapes bundle loader is not part of this install"
-    folder = Path(WEIGHTS_DIR)
-    wanted = [f"{stem}.{ext}" for stem in FILES.values() for ext in ("safetensors", "json")]
-    missing = [name for name in wanted if not (folder / name).is_file()]
-    if missing:
-        return False, (
-            f"SoundScapes weights missing in {folder}: {', '.join(missing)}; "
-            "build them with `python -m soundedit soundscapes train --real ESC50_DIR`"
-        )
-    return True, f"embedded in {folder}"
 
 
 # ---- real domains from weights/registry.toml -------------------------------------------------
@@ -250,10 +217,10 @@ def _registry_status(entry) -> tuple[bool, str]:
     return True, "downloaded"
 
 
-def _edit_defaults(entry) -> EditDefaults:
-    known = {f for f in EditDefaults.__dataclass_fields__}
-    values = {k: v for k, v in (entry.defaults or {}).items() if k in known}
-    return from_dict(EditDefaults, values, where=f"registry {entry.name}.defaults")
+def registry_defaults(entry) -> EditConfig:
+    """The edit settings of a registry entry's ``defaults`` table, read strictly (an unknown
+    key is a ConfigError that names it)."""
+    return from_dict(EditConfig, entry.defaults or {}, where=f"registry {entry.name}.defaults")
 
 
 def _load_registry_bundle(entry, device: str) -> Bundle:
@@ -268,7 +235,9 @@ def _load_registry_bundle(entry, device: str) -> Bundle:
     generator_path = resolve(entry.name)
     encoders = _load_encoders(encoder_paths, device)
     generator = load_generator(generator_path, device=device).eval()
-    return Bundle(name=entry.name, generator=generator, defaults=_edit_defaults(entry), **encoders)
+    return Bundle(
+        name=entry.name, generator=generator, defaults=registry_defaults(entry), **encoders
+    )
 
 
 def _load_encoders(paths: dict, device: str) -> dict[str, Any]:
@@ -293,7 +262,7 @@ def _load_encoders(paths: dict, device: str) -> dict[str, Any]:
 
 
 def bundle_from_checkpoint(
-    path: str | Path, *, device: str | torch.device = "cpu", defaults: EditDefaults | None = None
+    path: str | Path, *, device="cpu", defaults: EditConfig | None = None
 ) -> Bundle:
     """A bundle of any generator file with the real CLIP ViT-B/32 and the authors' encoder.
 
@@ -306,12 +275,15 @@ def bundle_from_checkpoint(
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"checkpoint {path} does not exist")
-    device = str(torch.device(device))
+    import torch
+
     from soundedit.hub import resolve
+
+    device = str(torch.device(device))
 
     paths = {role: (e, resolve(e.name)) for role, e in _encoder_entries(identity=False).items()}
     generator = load_generator(path, device=device).eval()
     encoders = _load_encoders(paths, device)
     return Bundle(
-        name=path.stem, generator=generator, defaults=defaults or EditDefaults(), **encoders
+        name=path.stem, generator=generator, defaults=defaults or EditConfig(), **encoders
     )

@@ -32,8 +32,14 @@ from soundedit.config import from_dict
 from soundedit.errors import CheckpointError, ConfigError, WeightsNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The repository's weights folder (or $SOUNDEDIT_WEIGHTS, read at import; see get_weights_dir).
-WEIGHTS_DIR = Path(os.environ.get("SOUNDEDIT_WEIGHTS") or REPO_ROOT / "weights")
+# The shipped weights folder: inside the package when installed from a wheel (pyproject maps
+# weights/ to soundedit/weights), the repository's weights/ in a checkout. $SOUNDEDIT_WEIGHTS,
+# read at import, replaces it (see get_weights_dir).
+SHIPPED_WEIGHTS = next(
+    (p for p in (Path(__file__).resolve().parent / "weights", REPO_ROOT / "weights") if p.is_dir()),
+    REPO_ROOT / "weights",
+)
+WEIGHTS_DIR = Path(os.environ.get("SOUNDEDIT_WEIGHTS") or SHIPPED_WEIGHTS)
 REGISTRY_FILE = "registry.toml"
 
 KINDS = ("stylegan2", "clip", "audio_encoder", "identity", "bundle")
@@ -111,7 +117,7 @@ def registry_path(path: str | Path | None = None, *, weights_dir=None) -> Path:
     if os.environ.get("SOUNDEDIT_REGISTRY"):
         return Path(os.environ["SOUNDEDIT_REGISTRY"])
     local = get_weights_dir(weights_dir) / REGISTRY_FILE
-    return local if local.is_file() else REPO_ROOT / "weights" / REGISTRY_FILE
+    return local if local.is_file() else SHIPPED_WEIGHTS / REGISTRY_FILE
 
 
 def load_registry(path: str | Path | None = None) -> dict[str, RegistryEntry]:
@@ -230,7 +236,7 @@ def resolve(
         why = "downloads are off" if not download else "offline mode is on"
         raise WeightsNotFoundError(_missing_message(entry, weights_dir, why))
     try:
-        _check_host(_download_host(entry))
+        check_host(_download_host(entry))
         if entry.source.startswith("hf://"):
             return _download_hf(entry, cache_dir)
         target = get_cache_dir(cache_dir) / "downloads" / entry.filename
@@ -310,7 +316,7 @@ def _download_host(entry: RegistryEntry) -> str:
     return urllib.parse.urlparse(entry.source).hostname or ""
 
 
-def _check_host(host: str) -> None:
+def check_host(host: str) -> None:
     """Fail fast (instead of retrying for half a minute) when the host name does not resolve."""
     try:
         socket.getaddrinfo(host, 443)

@@ -201,7 +201,7 @@ def test_hf_download_checked_and_deleted_on_mismatch(dirs, monkeypatch):
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    monkeypatch.setattr(hub, "_check_host", lambda host: None)  # no DNS in the test
+    monkeypatch.setattr(hub, "check_host", lambda host: None)  # no DNS in the test
     with pytest.raises(CheckpointError, match=WRONG_SHA):
         hub.resolve("toy")
     assert calls == [("owner/repo", "toy.pt", "v1")]

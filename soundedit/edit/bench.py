@@ -11,6 +11,7 @@ paths alone (forward + backward).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import resource
 import time
@@ -19,11 +20,12 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
-from soundedit.bundle import Bundle, EditDefaults
-from soundedit.edit.optimize import EditConfig, edit_steps, source_from_seed, z_from_seed
+from soundedit.bundle import Bundle
+from soundedit.edit.optimize import edit_steps, source_from_seed, z_from_seed
 from soundedit.encoders.clip import ClipBridge
+from soundedit.settings import EditConfig
 
-CONFIGS = ("256", "1024", "soundscapes")
+CONFIGS = ("256", "1024")
 
 
 def authors_resize(images: torch.Tensor) -> torch.Tensor:
@@ -69,22 +71,16 @@ def time_edit_step(bundle: Bundle, *, steps: int, autocast: str) -> dict[str, fl
     G, device = bundle.generator, bundle.device
     w_source = source_from_seed(G, 0, 0.7)
     target = F.normalize(torch.randn(1, bundle.clip.embed_dim), dim=-1).to(device)
-    d = bundle.defaults  # the world's own latent space and guidance smoothing
-    config = EditConfig(
-        steps=steps + 1,
-        preview_every=0,
-        autocast=autocast,
-        lambda_reg=0.008,
-        space=d.space,
-        latent_noise=d.latent_noise,
-        samples=d.samples,
+    # The world's own latent space and guidance smoothing, at a fixed regulariser.
+    config = dataclasses.replace(
+        bundle.defaults, steps=steps + 1, preview_every=0, autocast=autocast, lambda_reg=0.008
     )
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     times = []
     start = time.perf_counter()
     z = z_from_seed(G, 0) if config.space == "z" else None
-    for _ in edit_steps(bundle, target, w_source, config=config, z_source=z, truncation=0.7):
+    for _ in edit_steps(bundle, target, w_source, config=config, z_source=z):
         _sync(device)
         now = time.perf_counter()
         times.append(now - start)
@@ -143,9 +139,6 @@ def run_bench(
     dev = torch.device(device)
     base = {"device": str(dev), "threads": torch.get_num_threads(), "steps": steps}
     for name in configs:
-        if name == "soundscapes":
-            yield from _bench_soundscapes(dev, base, steps)
-            continue
         resolution = int(name)
         if resolution >= 1024 and dev.type == "cpu" and skip_slow:
             yield {**base, "config": f"{name}-config-f", "skipped": _SKIP_1024}
@@ -154,7 +147,7 @@ def run_bench(
         generator = _config_f(resolution, dev)
         for resize in ("ours", "authors"):
             clip = BenchClip(resize=resize).to(dev)
-            bundle = Bundle(f"{name}-config-f", generator, clip, None, None, EditDefaults())
+            bundle = Bundle(f"{name}-config-f", generator, clip, None, None, EditConfig())
             for autocast in ("off", "bf16"):
                 row = time_edit_step(bundle, steps=steps, autocast=autocast)
                 yield {
@@ -173,49 +166,3 @@ def run_bench(
 _SKIP_1024 = (
     "skipped on CPU (minutes per step on a small CPU); run with --configs 1024 to measure it"
 )
-
-
-def _bench_soundscapes(dev, base, steps) -> Iterator[dict]:
-    from soundedit.bundle import list_bundles, load_bundle
-
-    info = next(i for i in list_bundles() if i.name == "soundscapes")
-    if info.status != "ready":
-        yield {**base, "config": "soundscapes", "skipped": info.message}
-        return
-    bundle = load_bundle("soundscapes", device=dev)
-    for autocast in ("off", "bf16"):
-        row = time_edit_step(bundle, steps=steps, autocast=autocast)
-        yield {
-            **base,
-            "config": "soundscapes",
-            "resolution": bundle.generator.resolution,
-            "n_latent": bundle.generator.n_latent,
-            "precision": "fp32" if autocast == "off" else "bf16-autocast",
-            "clip_input": "bundle's own tiny CLIP",
-            **{k: round(v, 1) for k, v in row.items()},
-        }
-    yield {**base, "config": "soundscapes", **time_world_edit(bundle)}
-
-
-def time_world_edit(bundle: Bundle, *, repeats: int = 3) -> dict:
-    """Seconds for whole 100-step SoundScapes edits with the world's defaults (median, min).
-
-    Everything a person waits for after pressing Edit: embedding the sound, the source, 100
-    steps with previews every ``preview_every``, the final images and the probe.
-    """
-    from soundedit.edit.pipeline import EditRequest, run_edit
-    from soundedit.soundscapes.evaluate import class_sound
-
-    seconds = []
-    for i in range(repeats + 1):  # the first run warms up
-        start = time.perf_counter()
-        for _ in run_edit(bundle, EditRequest(audio=class_sound("rain", i), seed=i, steps=100)):
-            pass
-        _sync(bundle.device)
-        seconds.append(time.perf_counter() - start)
-    measured = sorted(seconds[1:])
-    return {
-        "edit": "100 steps, world defaults",
-        "median_s": round(measured[len(measured) // 2], 2),
-        "min_s": round(measured[0], 2),
-    }

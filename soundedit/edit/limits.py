@@ -13,8 +13,8 @@ import numbers
 from dataclasses import dataclass
 
 from soundedit.audio.shape import GAIN_DB_RANGE
-from soundedit.edit.optimize import MAX_STEPS
 from soundedit.errors import ConfigError
+from soundedit.settings import MAX_STEPS
 
 MAX_SEED = 2**32 - 1  # seeds are 0 ... 2**32 - 1 on every surface (numpy's and JS's safe range)
 MAX_MIX_LAYER = 32  # more layers than any StyleGAN2 has; the generator checks its own n_latent
@@ -68,9 +68,10 @@ def check_value(key: str, value, name: str | None = None):
 
 
 def check_request(request) -> None:
-    """Refuse an EditRequest with a number outside :data:`LIMITS` (None = the bundle's default)."""
-    for key in LIMITS:
-        value = getattr(request, key, None)
+    """Refuse an EditRequest with an input or an override outside :data:`LIMITS`."""
+    values = {key: getattr(request, key, None) for key in LIMITS}
+    values.update((k, v) for k, v in request.given().items() if k in LIMITS)
+    for key, value in values.items():
         if value is not None:
             check_value(key, value)
 

@@ -15,70 +15,13 @@ import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 
 from soundedit.edit import losses
 from soundedit.errors import ConfigError
-
-MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
-MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
-
-
-@dataclass(frozen=True)
-class EditConfig:
-    """Settings of one optimisation run (paper defaults for LSUN-like domains)."""
-
-    steps: int = 300  # Adam steps
-    lr: float = 0.1  # peak learning rate
-    lambda_reg: float = 0.008  # weight of the latent regulariser (0 = free generation; z: plain L2)
-    lambda_id: float = 0.0  # weight of the identity loss (faces only)
-    guidance: Literal["cosine", "hinge"] = "cosine"  # CVPR cosine or Robust-paper hinge
-    adaptive_mask: bool = True  # trainable per-layer softmax mask on the regulariser, else plain L2
-    preview_every: int = 10  # decode a preview image every N steps (0 = never)
-    rampup: float = 0.05  # fraction of the run spent warming the lr up from 0
-    rampdown: float = 0.25  # fraction of the run spent ramping the lr down (cosine)
-    seed: int = 0  # seed of the run (the source seed in the pipeline): the latent noise
-    autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of generator and CLIP forward
-    space: Literal["w+", "z"] = "w+"  # what Adam moves: the W+ latent, or the seed's z (mapping)
-    latent_noise: float = 0.0  # std of Gaussian noise on the latent for each guidance sample
-    samples: int = 1  # noisy copies of the latent per step (used when latent_noise > 0)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int):
-            raise ConfigError(f"steps must be a whole number, got {self.steps!r}")
-        if not 1 <= self.steps <= MAX_STEPS:
-            raise ConfigError(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
-        _check_range("lr", self.lr, 0.0, 10.0, low_open=True)
-        _check_range("lambda_reg", self.lambda_reg, 0.0, 1e4)
-        _check_range("lambda_id", self.lambda_id, 0.0, 1e4)
-        _check_range("rampup", self.rampup, 0.0, 1.0, low_open=True)
-        _check_range("rampdown", self.rampdown, 0.0, 1.0, low_open=True)
-        if self.guidance not in ("cosine", "hinge"):
-            raise ConfigError(f"guidance must be 'cosine' or 'hinge', got {self.guidance!r}")
-        if self.autocast not in ("off", "bf16"):
-            raise ConfigError(f"autocast must be 'off' or 'bf16', got {self.autocast!r}")
-        if self.space not in ("w+", "z"):
-            raise ConfigError(f"space must be 'w+' or 'z', got {self.space!r}")
-        _check_range("latent_noise", self.latent_noise, 0.0, 10.0)
-        if isinstance(self.samples, bool) or not isinstance(self.samples, int):
-            raise ConfigError(f"samples must be a whole number, got {self.samples!r}")
-        if not 1 <= self.samples <= MAX_SAMPLES:
-            raise ConfigError(f"samples must be between 1 and {MAX_SAMPLES}, got {self.samples}")
-        if not isinstance(self.preview_every, int) or self.preview_every < 0:
-            raise ConfigError(
-                f"preview_every must be 0 (never) or more, got {self.preview_every!r}"
-            )
-
-
-def _check_range(name: str, value: float, low: float, high: float, *, low_open=False) -> None:
-    ok = isinstance(value, (int, float)) and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ConfigError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+from soundedit.settings import EditConfig
 
 
 @dataclass(frozen=True)
@@ -92,6 +35,7 @@ class EditStep:
     w: torch.Tensor  # [1, L, S] W+ latent after the update (in space "z": of the updated z)
     preview: np.ndarray | None  # uint8 [H, W, 3] of ``w``, every ``preview_every`` steps
     layer_mask: tuple[float, ...] | None  # softmax of the mask logits after the update
+    phase: str = "sound"  # which run of an edit the step belongs to ("sound" or "text")
 
 
 def learning_rate(t: float, lr: float, *, rampup: float, rampdown: float) -> float:
@@ -168,50 +112,37 @@ def edit_steps(
     *,
     config: EditConfig,
     z_source: torch.Tensor | None = None,
-    truncation: float = 1.0,
 ) -> Iterator[EditStep]:
     """Optimise the latent towards ``target``; yields one :class:`EditStep` per step.
 
     In ``space="w+"`` Adam moves the W+ latent itself (the paper). In ``space="z"`` it moves the
     source's ``z`` and every step's latent is ``w_plus(mapping(z, truncation))``: each image is
-    one the generator was trained to draw, for generators whose W+ holds little else (the
-    SoundScapes world). With ``latent_noise`` the guidance is averaged over ``samples`` noisy
-    copies of the latent, which smooths it: a sound can then pull in an event the source lacks
-    entirely, where the unsmoothed gradient is flat.
+    one the generator was trained to draw (for generators whose W+ holds little else). With
+    ``latent_noise`` the guidance is averaged over ``samples`` noisy copies of the latent, which
+    smooths it: a sound can then pull in an event the source lacks entirely.
 
     Args:
         bundle: a :class:`soundedit.bundle.Bundle` (generator, CLIP, optional identity model).
         target: unit-norm target embedding [1, D] in CLIP space (sound, text or a blend).
         w_source: the source latent [1, L, S]; the regulariser keeps the edit near it.
         config: the run's settings.
-        z_source: the source's z [1, S] (``space="z"`` only; ``w_source`` must be its latent).
-        truncation: the truncation that made ``w_source`` from ``z_source``.
+        z_source: the source's z [1, S] (``space="z"`` only; ``w_source`` must be its latent
+            at ``config.truncation``).
 
     Raises:
-        ConfigError: a tensor of the wrong shape, NaN in ``w_source``, or ``space="z"``
-            without ``z_source``.
+        ConfigError: a wrong shape, NaN in ``w_source``, or ``space="z"`` without ``z_source``.
     """
     _check_inputs(bundle, target, w_source)
     G, clip = bundle.generator, bundle.clip
     device = G.mean_w.device
     w_source = w_source.detach().to(device, torch.float32)
     target = target.detach().to(device, torch.float32)
-    latent, to_w_plus = _latent(G, config, w_source, z_source, truncation)
+    latent, to_w_plus = _latent(G, config, w_source, z_source)
     anchor = latent.detach().clone()  # the regulariser keeps the moved latent near its start
-    params = [latent]
-    mask_logits = None
-    if config.adaptive_mask and config.lambda_reg > 0 and config.space == "w+":
-        mask_logits = torch.zeros(G.n_latent, device=device, requires_grad=True)
-        params.append(mask_logits)
+    mask_logits = _mask_logits(G, config, device)
+    params = [latent] if mask_logits is None else [latent, mask_logits]
     use_id = bundle.identity is not None and config.lambda_id > 0
-    # The source image is needed only by the hinge guidance and the identity loss.
-    source_embed = source_id = None
-    if config.guidance == "hinge" or use_id:
-        with torch.no_grad(), _autocast(device, config.autocast):
-            source_images = G.synthesis(w_source).float()
-            source_embed = clip.embed_image(source_images).float()
-            source_id = bundle.identity.embed(source_images).float() if use_id else None
-        del source_images
+    source_embed, source_id = _source_embeddings(bundle, w_source, config, use_id)
     optimizer = torch.optim.Adam(params, lr=config.lr)
     rng = torch.Generator().manual_seed(config.seed)  # the latent noise
     for i in range(config.steps):
@@ -229,21 +160,46 @@ def edit_steps(
         terms, similarity = _loss_terms(
             config, embed, source_embed, target, latent, anchor, mask_logits, id_embed, source_id
         )
-        total = sum(terms.values())
-        grads = torch.autograd.grad(total, params)
-        for p, g in zip(params, grads, strict=True):
-            p.grad = g
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        values = {k: float(v.detach()) for k, v in terms.items()}
-        values["total"] = float(total.detach())
-        del w, images, embed, id_embed, terms, total, grads
+        values = _update(optimizer, params, terms)
+        del w, images, embed, id_embed, terms
         with torch.no_grad():
             w = to_w_plus(latent)
         yield _step_record(bundle, config, i, w, mask_logits, values, similarity)
 
 
-def _latent(G, config: EditConfig, w_source, z_source, truncation):
+def _mask_logits(G, config: EditConfig, device) -> torch.Tensor | None:
+    """The trainable per-layer mask logits [L] (adaptive masking of a W+ regulariser) or None."""
+    if config.adaptive_mask and config.lambda_reg > 0 and config.space == "w+":
+        return torch.zeros(G.n_latent, device=device, requires_grad=True)
+    return None
+
+
+def _source_embeddings(bundle, w_source, config: EditConfig, use_id: bool):
+    """CLIP and identity embeddings of the source image, needed only by the hinge guidance and
+    the identity loss: (None, None) otherwise."""
+    if config.guidance != "hinge" and not use_id:
+        return None, None
+    with torch.no_grad(), _autocast(w_source.device, config.autocast):
+        source_images = bundle.generator.synthesis(w_source).float()
+        source_embed = bundle.clip.embed_image(source_images).float()
+        source_id = bundle.identity.embed(source_images).float() if use_id else None
+    return source_embed, source_id
+
+
+def _update(optimizer, params: list[torch.Tensor], terms: dict) -> dict[str, float]:
+    """One Adam step on the summed loss terms; returns each term and "total" as floats."""
+    total = sum(terms.values())
+    grads = torch.autograd.grad(total, params)
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    values = {k: float(v.detach()) for k, v in terms.items()}
+    values["total"] = float(total.detach())
+    return values
+
+
+def _latent(G, config: EditConfig, w_source, z_source):
     """The tensor Adam moves and the map from it to W+ [1, L, S]."""
     if config.space == "w+":
         return w_source.clone().requires_grad_(True), lambda w: w
@@ -256,7 +212,7 @@ def _latent(G, config: EditConfig, w_source, z_source, truncation):
             f"z_source must have shape [1, {G.style_dim}], got {list(z_source.shape)}"
         )
     z = z_source.detach().to(w_source.device, torch.float32).clone().requires_grad_(True)
-    return z, lambda z: G.w_plus(G.mapping(z, truncation=truncation))
+    return z, lambda z: G.w_plus(G.mapping(z, truncation=config.truncation))
 
 
 def _guidance_latents(latent, to_w_plus, w, config: EditConfig, rng) -> torch.Tensor:

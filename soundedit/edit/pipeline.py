@@ -1,16 +1,20 @@
-"""The high-level edit: from a sound (and/or words) to edited images, as a stream of steps.
+"""The high-level edit: from a sound (and/or words) to edited images, as a run you iterate.
 
-``run_edit(bundle, request)`` checks the request, loads and shapes the sound (gain, a second
-sound mixed in), embeds it, picks the source latent (seed, latent file or projected photo) and
-returns an iterator of :class:`EditProgress`; the last item carries the :class:`EditResult`.
-Modes:
+``run_edit(bundle, request)`` checks the request, resolves its settings
+(:func:`~soundedit.settings.resolve`), loads and shapes the sound (gain, a second sound
+mixed in), embeds it, picks the source latent (seed, latent file or projected photo) and returns
+an :class:`EditRun`: iterate it for the :class:`~soundedit.edit.optimize.EditStep` records, call
+``stop()`` to end it after the current step, and ``result()`` for the :class:`EditResult`, after a
+full run or an early stop alike. Modes:
 
 - ``"sound"``: one run towards the sound embedding;
 - ``"text"``: one run towards the text embedding;
 - ``"mix"``: a sound run and a text run, then style mixing at ``mix_layer``;
 - ``"blend"``: one run towards ``normalize(blend * sound + (1 - blend) * text)``.
 
-Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluation.
+What is special about a world reaches the edit only through the bundle's hooks: ``recognise``
+(does the world know this sound), ``measure`` (what the world reads off an image) and its
+defaults. Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluation.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +34,6 @@ from soundedit.edit.latents import load_latent
 from soundedit.edit.limits import check_request
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
-    EditConfig,
     EditStep,
     blend_targets,
     edit_steps,
@@ -39,39 +42,12 @@ from soundedit.edit.optimize import (
     z_from_seed,
 )
 from soundedit.errors import ConfigError
-
-MODES = ("sound", "text", "mix", "blend")
-
-
-@dataclass(frozen=True)
-class EditRequest:
-    """What to edit and how; ``None`` settings take the bundle's defaults."""
-
-    audio: Any = None  # path, bytes, (rate, array) as Gradio gives, or a Sound
-    audio2: Any = None  # an optional second sound mixed into the first
-    mix: float = 0.5  # share of audio2 in the mix (0 = only audio, 1 = only audio2)
-    gain_db: float = 0.0  # gain applied to the (mixed) sound, in dB
-    text: str | None = None  # words for the "text", "mix" and "blend" modes
-    mode: Literal["sound", "text", "mix", "blend"] = "sound"  # see the module docstring
-    mix_layer: int | None = None  # style-mixing crossover k: layers [0, k) from the sound
-    blend: float = 0.5  # weight of the sound in the "blend" target
-    seed: int = 0  # source seed (also seeds the run)
-    truncation: float | None = None  # truncation of the seeded source latent
-    steps: int | None = None  # optimisation steps per run
-    lr: float | None = None  # peak learning rate
-    lambda_reg: float | None = None  # latent regulariser weight (0 = free to wander)
-    lambda_id: float | None = None  # identity loss weight (faces)
-    adaptive_mask: bool = True  # trainable per-layer mask on the regulariser
-    guidance: Literal["cosine", "hinge"] | None = None  # guidance form
-    space: Literal["w+", "z"] | None = None  # what the edit moves: W+ or the seed's z
-    preview_every: int | None = None  # preview every N steps
-    source_latent: str | None = None  # start from this latent file instead of the seed
-    source_image: str | None = None  # start from this photo, projected into W+
+from soundedit.settings import EditConfig, EditRequest, resolve
 
 
 @dataclass(frozen=True)
 class EditResult:
-    """The outcome of :func:`run_edit`."""
+    """The outcome of an edit (a full run or a stopped one)."""
 
     images: dict[str, np.ndarray]  # "source", "sound", "text", "mixed": uint8 [H, W, 3]
     latents: dict[str, torch.Tensor]  # same keys: W+ [1, L, S] on the CPU
@@ -80,12 +56,10 @@ class EditResult:
 
 
 @dataclass(frozen=True)
-class EditProgress:
-    """One optimisation step of one phase; the last item has ``result`` set."""
-
-    phase: Literal["sound", "text"]  # which run the step belongs to
-    step: EditStep  # the step record
-    result: EditResult | None = None  # only on the last item
+class _Source:
+    w: torch.Tensor  # W+ [1, L, S] on the bundle's device
+    z: torch.Tensor | None  # the seed's z [1, S]; None for a latent file or a photo
+    info: dict  # the report's "source" entry
 
 
 def render_latent(bundle, w_plus: torch.Tensor) -> np.ndarray:
@@ -99,90 +73,121 @@ def render_latent(bundle, w_plus: torch.Tensor) -> np.ndarray:
         return to_uint8(G.synthesis(w_plus[:1].to(G.mean_w.device, torch.float32)))
 
 
-def run_edit(bundle, request: EditRequest) -> Iterator[EditProgress]:
-    """Check ``request``, prepare targets and source, and return the stream of steps.
+def run_edit(bundle, request: EditRequest) -> EditRun:
+    """Check ``request``, prepare targets and source, and return the run (nothing runs yet).
 
     Errors in the request (bad settings, unreadable sound, missing text, a latent of the wrong
     shape, a photo that is not an image) are raised here, before any step runs.
 
-    The report holds: bundle, mode, settings, seed, steps, seconds, seconds_per_step,
-    similarity_before / similarity_after and final losses of the main run (the sound run, or
-    the text run in "text" mode), per-phase details, the final layer mask, the source, notices
-    (e.g. "sound cut to 30 s"), sound_match (see :func:`sound_match`; None without a sound run),
-    and probe_source / probe_edited when the bundle has a probe.
+    The result's report holds: bundle, mode, settings (the resolved :class:`EditConfig` and the
+    inputs), seed, steps, seconds, seconds_per_step, similarity_before / similarity_after and
+    final losses of the main run (the sound run, or the text run in "text" mode), per-phase
+    details, the final layer mask, the source, notices (e.g. "sound cut to 30 s"), recognition
+    and sound_match (see :func:`sound_match`; None without a sound run), ``stopped_at`` (None, or
+    the step of the last run when :meth:`EditRun.stop` ended it early) and, when the bundle has a
+    ``measure`` hook, probe_source / probe_edited / probe: what it reads off each image.
     """
     check_request(request)  # every number within the limits shared with the CLI and the app
     notices: list[str] = []
-    config, settings = _resolve_settings(bundle, request, notices)
+    config = resolve(bundle, request, notices)
     targets, recognition = _targets(bundle, request, notices)
-    w_source, z_source, source_info = _source(bundle, request, settings, notices)
-    return _stream(
-        bundle,
-        request,
-        config,
-        settings,
-        targets,
-        (w_source, z_source),
-        source_info,
-        notices,
-        recognition,
-    )
+    source = _source(bundle, request, config, notices)
+    return EditRun(bundle, request, config, targets, source, notices, recognition)
 
 
 def run_to_end(bundle, request: EditRequest) -> EditResult:
     """Run an edit to its last step and return its result."""
-    result = None
-    for progress in run_edit(bundle, request):
-        result = progress.result
-    return result
+    return run_edit(bundle, request).result()
 
 
-def _resolve_settings(bundle, request: EditRequest, notices: list[str]) -> tuple[EditConfig, dict]:
-    if request.mode not in MODES:
-        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {request.mode!r}")
-    d = bundle.defaults
+class EditRun:
+    """One edit: iterate it for its steps, ``stop()`` it, ask for its ``result()``.
 
-    def pick(value, default):
-        return default if value is None else value
+    Iterating yields one :class:`~soundedit.edit.optimize.EditStep` per optimisation step (its
+    ``phase`` says which run). After :meth:`stop` the run ends once the current step is done;
+    the result then holds the latest latents and ``report["stopped_at"]`` is set. ``result()``
+    runs whatever steps are left (none after a stop) and always returns the same report schema.
+    """
 
-    space = _space(request, d.space, notices)
-    smoothing = space == d.space  # the world's latent noise is tuned for its own space
-    config = EditConfig(
-        steps=pick(request.steps, d.steps),
-        lr=pick(request.lr, d.lr),
-        lambda_reg=pick(request.lambda_reg, d.lambda_reg),
-        lambda_id=pick(request.lambda_id, d.lambda_id),
-        guidance=pick(request.guidance, d.guidance),
-        adaptive_mask=request.adaptive_mask,
-        preview_every=pick(request.preview_every, d.preview_every),
-        seed=request.seed,
-        autocast=getattr(d, "autocast", "off"),
-        space=space,
-        latent_noise=d.latent_noise if smoothing else 0.0,
-        samples=d.samples if smoothing else 1,
-    )
-    mix_layer = pick(request.mix_layer, bundle.mix_layer)
-    n_latent = bundle.generator.n_latent
-    if request.mode == "mix" and not 0 <= mix_layer <= n_latent:
-        raise ConfigError(
-            f"mix layer must be in [0, {n_latent}] for this generator, got {mix_layer}"
-        )
-    settings = {"truncation": pick(request.truncation, d.truncation), "mix_layer": mix_layer}
-    return config, settings
+    def __init__(self, bundle, request, config: EditConfig, targets, source, notices, recognition):
+        self.bundle, self.request, self.config = bundle, request, config
+        self._targets, self._source = targets, source
+        self._notices, self._recognition = notices, recognition
+        self._stopped = False
+        self._result: EditResult | None = None
+        self._steps = self._run()
+
+    def __iter__(self) -> Iterator[EditStep]:
+        return self._steps
+
+    def stop(self) -> None:
+        """End the run after the step in progress (or before the first one)."""
+        self._stopped = True
+
+    def result(self) -> EditResult:
+        """The result: the run is taken to its end first (or to its stop)."""
+        for _ in self._steps:
+            pass
+        return self._result
+
+    def _run(self) -> Iterator[EditStep]:
+        bundle, config, source = self.bundle, self.config, self._source
+        frames: list[np.ndarray] = []
+        latents = {"source": source.w.detach().cpu()}
+        # Each latent is synthesised and embedded once: its image goes in the result, its
+        # embedding gives the similarity to every target.
+        source_image, source_embed = _render_and_embed(bundle, source.w)
+        images = {"source": source_image}
+        phases: dict[str, dict] = {}
+        start, last, done = time.perf_counter(), None, 0
+        for phase, target in self._targets:
+            if self._stopped:
+                break
+            phase_start = time.perf_counter()
+            steps = edit_steps(bundle, target, source.w, config=config, z_source=source.z)
+            for step in steps:
+                last, done = dataclasses.replace(step, phase=phase), done + 1
+                if step.preview is not None:
+                    frames.append(step.preview)
+                yield last
+                if self._stopped:
+                    break
+            steps.close()
+            if last is None or last.phase != phase:
+                break  # stopped before this run's first step
+            latents[phase] = last.w.detach().cpu()
+            images[phase], edited_embed = _render_and_embed(bundle, last.w)
+            phases[phase] = _phase_report(last, source_embed, edited_embed, target, phase_start)
+        timing = {"seconds": time.perf_counter() - start, "steps_run": done}
+        complete = len(phases) == len(self._targets) and last.step == last.total
+        stopped_at = None if complete else (0 if last is None else last.step)
+        self._result = self._finish(images, latents, phases, frames, timing, stopped_at)
+
+    def _finish(self, images, latents, phases, frames, timing, stopped_at) -> EditResult:
+        bundle, request, config = self.bundle, self.request, self.config
+        if request.mode == "mix" and {"sound", "text"} <= set(latents):
+            latents["mixed"] = style_mix(latents["sound"], latents["text"], config.mix_layer)
+            images["mixed"] = render_latent(bundle, latents["mixed"])
+        notices = list(self._notices)
+        if stopped_at is not None:
+            notices.append(f"stopped at step {stopped_at} of {config.steps}")
+        report = _report(bundle, request, config, phases, timing, self._source.info, notices)
+        report["stopped_at"] = stopped_at
+        report["recognition"] = self._recognition
+        report["sound_match"] = sound_match(bundle, phases.get("sound"), notices, self._recognition)
+        report.update(_measure(bundle, images))
+        return EditResult(images=images, latents=latents, report=report, frames=frames)
 
 
-def _space(request: EditRequest, default: str, notices: list[str]) -> str:
-    """The latent space of the edit: z needs a seed, so a file or a photo is edited in W+."""
-    space = default if request.space is None else request.space
-    from_file = request.source_latent or request.source_image
-    if space != "z" or not from_file:
-        return space
-    if request.space == "z":
-        raise ConfigError(
-            "space 'z' edits start from a seed: a latent file or a photo has no z; use space 'w+'"
-        )
-    notices.append("a latent file or a photo is edited in W+ (this world edits seeds in z)")
-    return "w+"
+def _phase_report(last: EditStep, source_embed, edited_embed, target, start: float) -> dict:
+    return {
+        "similarity_before": _similarity(source_embed, target),
+        "similarity_after": _similarity(edited_embed, target),
+        "steps": last.step,
+        "losses": last.losses,
+        "layer_mask": list(last.layer_mask) if last.layer_mask else None,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def recognise_sound(bundle, embedding: torch.Tensor, notices: list[str]) -> dict | None:
@@ -207,6 +212,33 @@ def unknown_sound_message(bundle, recognition) -> str:
         f"below {recognition.threshold:.2f}; closest: {recognition.event}). The edit will "
         "still run, but expect a picture that does not match the sound."
     )
+
+
+def sound_match(
+    bundle, phase: dict | None, notices: list[str], recognition: dict | None = None
+) -> dict | None:
+    """Did the sound run find a picture like the sound? None when there was no sound run.
+
+    Returns ``{"similarity": end similarity, "threshold": the world's known_similarity,
+    "known": bool, or None when the run was shorter than the world's default (the threshold is
+    measured at that length)}``. Any optimisation raises the similarity; a sound like nothing in
+    the world still ends low, and the person is told so in a notice (the app shows it). A sound
+    the bundle's recogniser does not know is never called matched (its notice is already given).
+    """
+    if phase is None:
+        return None
+    threshold = bundle.known_similarity
+    similarity = phase["similarity_after"]
+    known = similarity >= threshold if phase["steps"] >= bundle.defaults.steps else None
+    if recognition is not None and not recognition["known"]:
+        return {"similarity": round(similarity, 4), "threshold": threshold, "known": False}
+    if known is False:
+        notices.append(
+            f"the picture matches this sound only weakly (similarity {similarity:.2f}; sounds "
+            f"the {bundle.name} world draws well reach {threshold:.2f}): expect little change, "
+            "the sound may be unlike anything this world knows"
+        )
+    return {"similarity": round(similarity, 4), "threshold": threshold, "known": known}
 
 
 def _targets(bundle, request: EditRequest, notices: list[str]):
@@ -258,102 +290,34 @@ def _sound_notices(sound, label: str, notices: list[str]) -> None:
         notices.append(f"{label} peaked {sound.scaled_db:.1f} dB above full scale: scaled down")
 
 
-def _source(bundle, request, settings, notices) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
-    """(W+ latent [1, L, S], the seed's z [1, S] or None for a file or photo, report entry)."""
+def source_latent(bundle, request: EditRequest) -> torch.Tensor | None:
+    """The source latent W+ [1, L, S] of a request on the CPU, or None for a photo (projecting
+    one is slow: it happens when the edit runs)."""
+    if request.source_image:
+        return None
+    return _source(bundle, request, resolve(bundle, request), []).w.cpu()
+
+
+def _source(bundle, request: EditRequest, config: EditConfig, notices: list[str]) -> _Source:
+    """The source latent of a seed, a latent file or a projected photo."""
     G = bundle.generator
     if request.source_latent and request.source_image:
         raise ConfigError("give a source latent or a source image, not both")
     if request.source_latent:
         w = load_latent(request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
-        return w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
+        return _Source(
+            w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
+        )
     if request.source_image:
         from soundedit.edit.project import project_image
 
         w, report = project_image(bundle, request.source_image, seed=request.seed)
         notices.append(f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)")
-        return w, None, {"kind": "image", "path": str(request.source_image), "projection": report}
-    truncation = settings["truncation"]
+        info = {"kind": "image", "path": str(request.source_image), "projection": report}
+        return _Source(w, None, info)
     z = z_from_seed(G, request.seed)
-    info = {"kind": "seed", "seed": request.seed, "truncation": truncation}
-    return source_from_z(G, z, truncation), z, info
-
-
-def _stream(bundle, request, config, settings, targets, source, source_info, notices, recognition):
-    w_source, z_source = source
-    frames: list[np.ndarray] = []
-    latents = {"source": w_source.detach().cpu()}
-    # Each latent is synthesised and embedded once: its image goes in the result, its
-    # embedding gives the similarity to every target.
-    source_image, source_embed = _render_and_embed(bundle, w_source)
-    images = {"source": source_image}
-    phases: dict[str, dict] = {}
-    start = time.perf_counter()
-    last = None
-    for phase, target in targets:
-        phase_start = time.perf_counter()
-        before = _similarity(source_embed, target)
-        steps = edit_steps(
-            bundle,
-            target,
-            w_source,
-            config=config,
-            z_source=z_source,
-            truncation=settings["truncation"],
-        )
-        for step in steps:
-            if step.preview is not None:
-                frames.append(step.preview)
-            last = (phase, step)
-            if step.step < step.total or phase != targets[-1][0]:
-                yield EditProgress(phase=phase, step=step)
-        latents[phase] = step.w.detach().cpu()
-        images[phase], edited_embed = _render_and_embed(bundle, step.w)
-        phases[phase] = {
-            "similarity_before": before,
-            "similarity_after": _similarity(edited_embed, target),
-            "losses": step.losses,
-            "layer_mask": list(step.layer_mask) if step.layer_mask else None,
-            "seconds": time.perf_counter() - phase_start,
-        }
-    seconds = time.perf_counter() - start
-    if request.mode == "mix":
-        latents["mixed"] = style_mix(latents["sound"], latents["text"], settings["mix_layer"])
-        images["mixed"] = render_latent(bundle, latents["mixed"])
-    report = _report(bundle, request, config, settings, phases, seconds, source_info, notices)
-    report["recognition"] = recognition
-    report["sound_match"] = sound_match(
-        bundle, phases.get("sound"), config.steps, report["notices"], report["recognition"]
-    )
-    _add_probe(bundle, images, report)
-    result = EditResult(images=images, latents=latents, report=report, frames=frames)
-    yield EditProgress(phase=last[0], step=last[1], result=result)
-
-
-def sound_match(
-    bundle, phase: dict | None, steps: int, notices: list[str], recognition: dict | None = None
-) -> dict | None:
-    """Did the sound run find a picture like the sound? None when there was no sound run.
-
-    Returns ``{"similarity": end similarity, "threshold": the world's known_similarity,
-    "known": bool, or None when the run was shorter than the world's default (the threshold is
-    measured at that length)}``. Any optimisation raises the similarity; a sound like nothing in
-    the world still ends low, and the person is told so in a notice (the app shows it). A sound
-    the bundle's recogniser does not know is never called matched (its notice is already given).
-    """
-    if phase is None:
-        return None
-    threshold = bundle.defaults.known_similarity
-    similarity = phase["similarity_after"]
-    known = similarity >= threshold if steps >= bundle.defaults.steps else None
-    if recognition is not None and not recognition["known"]:
-        return {"similarity": round(similarity, 4), "threshold": threshold, "known": False}
-    if known is False:
-        notices.append(
-            f"the picture matches this sound only weakly (similarity {similarity:.2f}; sounds "
-            f"the {bundle.name} world draws well reach {threshold:.2f}): expect little change, "
-            "the sound may be unlike anything this world knows"
-        )
-    return {"similarity": round(similarity, 4), "threshold": threshold, "known": known}
+    info = {"kind": "seed", "seed": request.seed, "truncation": config.truncation}
+    return _Source(source_from_z(G, z, config.truncation), z, info)
 
 
 def _render_and_embed(bundle, w_plus: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
@@ -367,16 +331,16 @@ def _similarity(embed: torch.Tensor, target: torch.Tensor) -> float:
     return float((embed * target.float()).sum(-1).mean())
 
 
-def _report(bundle, request, config, settings, phases, seconds, source_info, notices) -> dict:
-    main = phases.get("sound") or phases["text"]
-    total_steps = config.steps * len(phases)
+def _report(bundle, request, config, phases, timing, source_info, notices) -> dict:
+    """The JSON-ready report of a run (full or stopped; see :func:`run_edit`)."""
+    empty = {"similarity_before": None, "similarity_after": None, "losses": {}, "layer_mask": None}
+    main = phases.get("sound") or phases.get("text") or empty
     return {
         "bundle": bundle.name,
         "generator": bundle.name,
         "mode": request.mode,
         "settings": {
             **dataclasses.asdict(config),
-            **settings,
             "text": request.text,
             "gain_db": request.gain_db,
             "mix": request.mix if request.audio2 else None,
@@ -384,8 +348,8 @@ def _report(bundle, request, config, settings, phases, seconds, source_info, not
         },
         "seed": request.seed,
         "steps": config.steps,
-        "seconds": seconds,
-        "seconds_per_step": seconds / total_steps,
+        "seconds": timing["seconds"],
+        "seconds_per_step": timing["seconds"] / max(timing["steps_run"], 1),
         "similarity_before": main["similarity_before"],
         "similarity_after": main["similarity_after"],
         "losses": main["losses"],
@@ -394,22 +358,20 @@ def _report(bundle, request, config, settings, phases, seconds, source_info, not
         "source": source_info,
         "resolution": bundle.generator.resolution,
         "device": str(bundle.device),
-        "notices": list(notices),
+        "notices": notices,
     }
 
 
-def _add_probe(bundle, images: dict[str, np.ndarray], report: dict) -> None:
-    if bundle.probe is None:
-        return
-    keys = list(images)
-    batch = torch.stack([torch.from_numpy(images[k]).permute(2, 0, 1) for k in keys])
-    batch = batch.float() / 127.5 - 1.0  # [B, 3, H, W] in [-1, 1]
-    with torch.no_grad():
-        described = bundle.probe.describe(batch)
-    by_key = dict(zip(keys, described, strict=True))
-    report["probe_source"] = by_key["source"]
-    report["probe_edited"] = by_key[_edited_key(images)]
-    report["probe"] = by_key
+def _measure(bundle, images: dict[str, np.ndarray]) -> dict:
+    """What the bundle's ``measure`` hook reads off each image ({} without the hook)."""
+    if bundle.measure is None:
+        return {}
+    by_key = dict(zip(images, bundle.measure(list(images.values())), strict=True))
+    return {
+        "probe_source": by_key["source"],
+        "probe_edited": by_key[_edited_key(images)],
+        "probe": by_key,
+    }
 
 
 def _edited_key(images: dict) -> str:

@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from soundedit.edit.optimize import MAX_STEPS, learning_rate, source_from_mean
+from soundedit.edit.optimize import learning_rate, source_from_mean
 from soundedit.errors import ConfigError
+from soundedit.settings import MAX_STEPS
 
 MAX_PHOTO_PIXELS = 50_000_000  # 50 megapixels: any camera's photo; a decoded RGB copy is 150 MB
 MAX_PHOTO_SIDE = 20_000  # pixels on the longer side

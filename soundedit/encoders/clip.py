@@ -6,8 +6,9 @@ Three ways in, all through open_clip's own factory so the state-dict layout is o
   weights file, or a pretrained tag (``"openai"``) that is looked up in ``weights/registry.toml``
   and resolved by :mod:`soundedit.hub` (offline: the local file; never open_clip's own download);
 - :meth:`ClipBridge.from_config` — a custom architecture given as open_clip model-config data
-  (``embed_dim``, ``vision_cfg``, ``text_cfg``), e.g. the tiny SoundScapes CLIP; the config is
-  registered with ``open_clip.add_model_config`` under a name derived from its content;
+  (``embed_dim``, ``vision_cfg``, ``text_cfg``), e.g. the tiny SoundScapes CLIP; the model is
+  built from the config by open_clip's own classes (``CLIP`` / ``CustomTextCLIP``,
+  ``load_checkpoint``, ``SimpleTokenizer``), nothing is written to disk or registered;
 - :meth:`ClipBridge.from_file` — our ``.safetensors`` + ``.json`` pair (kind ``"open_clip"``)
   or an open_clip checkpoint file.
 
@@ -18,10 +19,9 @@ antialiased bilinear filter to the model's input size, normalises with the model
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,6 @@ from soundedit.errors import CheckpointError, ConfigError
 CLIP_KINDS = ("open_clip", "clip")
 DEFAULT_ARCH = "ViT-B-32-quickgelu"
 _REQUIRED = ("embed_dim", "vision_cfg", "text_cfg")
-_REGISTER_LOCK = threading.Lock()
 
 
 class ClipBridge(nn.Module):
@@ -116,9 +115,11 @@ class ClipBridge(nn.Module):
             CheckpointError: the weights do not fit the config.
         """
         model_cfg, preprocess_cfg, default_weights = _read_config(config)
-        name = _register_config(model_cfg)
         weights = weights_path if weights_path is not None else default_weights
-        return cls._create(name, weights, device=device, preprocess_cfg=preprocess_cfg)
+        if weights is not None and not Path(weights).is_file():
+            raise CheckpointError(f"CLIP weights {weights} do not exist")
+        model, tokenizer = _build_from_config(model_cfg, weights, preprocess_cfg)
+        return cls(model.to(device), tokenizer, name=_config_name(model_cfg))
 
     @classmethod
     def from_file(cls, path: str | Path, *, arch: str = DEFAULT_ARCH, device="cpu") -> ClipBridge:
@@ -273,30 +274,41 @@ def _read_config(config: dict | str | Path) -> tuple[dict, dict | None, Path | N
     return model_cfg, preprocess_cfg, default_weights
 
 
-def _register_config(model_cfg: dict) -> str:
-    """Register ``model_cfg`` with open_clip under a content-derived name; returns the name."""
-    import open_clip
-
+def _config_name(model_cfg: dict) -> str:
+    """A name for messages, derived from the config's content."""
     text = json.dumps(model_cfg, sort_keys=True)
-    name = "soundedit-" + hashlib.sha1(text.encode()).hexdigest()[:12]
-    with _REGISTER_LOCK:
-        if name in open_clip.list_models():
-            return name
-        # open_clip reads model configs from JSON files named after the model.
-        with tempfile.TemporaryDirectory(prefix="soundedit-clip-") as folder:
-            path = Path(folder) / f"{name}.json"
-            path.write_text(text, encoding="utf-8")
-            open_clip.add_model_config(path)
-            # The file is gone after this block; drop its path so later rescans skip it.
-            from open_clip import factory
+    return "soundedit-" + hashlib.sha1(text.encode()).hexdigest()[:12]
 
-            paths = getattr(factory, "_MODEL_CONFIG_PATHS", None)
-            if isinstance(paths, list) and path in paths:
-                paths.remove(path)
-    if name not in open_clip.list_models():
-        raise ConfigError("open_clip did not accept the model config (needs "
-                          f"{', '.join(_REQUIRED)}): {text[:200]}")
-    return name
+
+def _build_from_config(model_cfg: dict, weights, preprocess_cfg: dict | None):
+    """(open_clip model, tokenizer) of model-config data, as open_clip.create_model builds them
+    for a config of its own (fp32, CPU), with ``weights`` loaded strictly when given."""
+    import copy
+
+    import open_clip
+    from open_clip.transform import PreprocessCfg, merge_preprocess_dict
+
+    cfg = copy.deepcopy(model_cfg)
+    custom_text = cfg.pop("custom_text", False) or "hf_model_name" in cfg["text_cfg"]
+    model_class = open_clip.CustomTextCLIP if custom_text else open_clip.CLIP
+    try:
+        model = model_class(**cfg)
+    except (TypeError, KeyError, ValueError) as e:
+        raise ConfigError(f"open_clip rejected the model config: {e}") from e
+    if weights is not None:
+        try:
+            open_clip.load_checkpoint(model, str(weights), strict=True)
+        except RuntimeError as e:
+            raise CheckpointError(f"open_clip could not load {weights} into the config: {e}") from e
+    preprocess = dataclasses.asdict(PreprocessCfg())
+    preprocess["size"] = model.visual.image_size
+    open_clip.set_model_preprocess_cfg(
+        model, merge_preprocess_dict(preprocess, preprocess_cfg or {})
+    )
+    context_length = cfg["text_cfg"].get(
+        "context_length", open_clip.tokenizer.DEFAULT_CONTEXT_LENGTH
+    )
+    return model, open_clip.SimpleTokenizer(context_length=context_length)
 
 
 def _resolve_tag(name: str, tag: str) -> Path:
@@ -314,4 +326,3 @@ def _resolve_tag(name: str, tag: str) -> Path:
         f"{tag!r} is neither a file nor a CLIP tag in weights/registry.toml for {name}; "
         f"known tags: {known or 'none'}"
     )
-

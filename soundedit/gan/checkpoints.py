@@ -17,7 +17,6 @@ is refused with a :class:`CheckpointError` naming the global that was asked for.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,12 @@ import torch
 
 from soundedit.config import to_dict
 from soundedit.errors import CheckpointError, ConfigError
-from soundedit.gan.stylegan2 import Generator, GeneratorConfig, config_from_dict
+from soundedit.gan.readers import LoadedCheckpoint, read_file
+from soundedit.gan.stylegan2 import Generator, config_from_dict
 from soundedit.weights_io import load_weights, save_weights, weight_paths
 
 KIND = "stylegan2"
 FORMATS = ("safetensors", "rosinality", "nvidia", "tensorflow")
-MEAN_W_SAMPLES = 4096  # samples used to estimate mean w when a file has none
-
-
-@dataclass(frozen=True)
-class LoadedCheckpoint:
-    state_dict: dict[str, torch.Tensor]  # rosinality names + "mean_w"
-    config: GeneratorConfig  # architecture read from the tensors
-    format: str  # one of FORMATS
-    info: dict[str, Any] = field(default_factory=dict)  # has_mean_w, source details, notes
-
-
 def save_generator(
     generator: Generator, path: str | Path, meta: dict[str, Any] | None = None
 ) -> Path:
@@ -67,9 +56,7 @@ def read_checkpoint(path: str | Path) -> LoadedCheckpoint:
         )
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    from soundedit.gan import readers
-
-    return readers.read_file(path)
+    return read_file(path)
 
 
 def load_generator(path: str | Path, *, device: str | torch.device = "cpu") -> Generator:

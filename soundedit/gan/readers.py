@@ -12,6 +12,7 @@ import pickle
 import re
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ import numpy as np
 import torch
 
 from soundedit.errors import CheckpointError, ConfigError
-from soundedit.gan.checkpoints import MEAN_W_SAMPLES, LoadedCheckpoint
 from soundedit.gan.safe_pickle import PersistentRecord, TFNetworkStub, safe_load
 from soundedit.gan.stylegan2 import Generator, GeneratorConfig
 
@@ -29,6 +29,17 @@ ACCEPTED = (
     "rosinality .pt (g_ema [+ latent_avg]), NVIDIA stylegan2-ada/stylegan3 pickles (G_ema), "
     "original TensorFlow StyleGAN2 pickles (G, D, Gs) and soundedit .safetensors + .json"
 )
+
+
+MEAN_W_SAMPLES = 4096  # samples used to estimate mean w when a file has none
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    state_dict: dict[str, torch.Tensor]  # rosinality names + "mean_w"
+    config: GeneratorConfig  # architecture read from the tensors
+    format: str  # one of FORMATS
+    info: dict[str, Any] = field(default_factory=dict)  # has_mean_w, source details, notes
 
 
 def read_file(path: Path) -> LoadedCheckpoint:

@@ -1,38 +1,48 @@
 """The embedded SoundScapes bundle: generator, tiny CLIP, audio encoder and probe from weights/.
 
-``load_soundscapes_bundle(device)`` is what ``load_bundle("soundscapes")`` calls. A missing or
-damaged file raises an error that names the file and the command that rebuilds it.
+``load_soundscapes_bundle(device)`` is what ``load_bundle("soundscapes")`` calls (the package
+registers it). A missing or damaged file raises an error that names the file and the command
+that rebuilds it. The world reaches the edit engine through the bundle's hooks: its defaults
+(edits in z), ``recognise`` (the open-set recogniser), ``measure`` (the probe) and
+``known_similarity``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from soundedit.bundle import Bundle
 from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
-from soundedit.soundscapes.training import WEIGHTS_DIR
+from soundedit.hub import SHIPPED_WEIGHTS
+from soundedit.settings import EditConfig
+
+NAME = "soundscapes"
+TITLE = "SoundScapes (embedded, offline)"
 
 # Edit settings tuned for this world (64 px, 64-d tiny CLIP): see the eval table in the README.
 # The generator learnt W only as the image of its mapping network, so W+ steps soon leave the
 # scenes it can draw; edits move the seed's z instead, and the guidance is smoothed by latent
 # noise so that a sound can bring in an event the source lacks entirely.
-DEFAULTS = {
-    "steps": 100,
-    "lr": 0.1,
-    "lambda_reg": 0.005,  # on z (plain L2): keeps the coordinates the sound does not pull
-    "lambda_id": 0.0,
-    "truncation": 0.7,
-    "mix_layer": 6,
-    "preview_every": 10,
-    "guidance": "cosine",
-    "space": "z",
-    "latent_noise": 1.5,
-    "samples": 2,
-    # Edits towards sounds the world draws well end above this similarity (0.355-0.73 measured);
-    # a 3 kHz beep, a sweep or a chord ends at 0.07-0.31 and is told the picture matches weakly.
-    "known_similarity": 0.33,
-}
+DEFAULTS = EditConfig(
+    steps=100,
+    lr=0.1,
+    lambda_reg=0.005,  # on z (plain L2): keeps the coordinates the sound does not pull
+    lambda_id=0.0,
+    truncation=0.7,
+    mix_layer=6,
+    preview_every=10,
+    guidance="cosine",
+    space="z",
+    latent_noise=1.5,
+    samples=2,
+)
+# Edits towards sounds the world draws well end above this similarity (0.355-0.73 measured);
+# a 3 kHz beep, a sweep or a chord ends at 0.07-0.31 and is told the picture matches weakly.
+KNOWN_SIMILARITY = 0.33
 FILES = {
     "generator": "generator",
     "clip": "clip",
@@ -53,6 +63,34 @@ KNOWN_SOUNDS = (
 )
 
 
+@dataclass
+class SoundScapesBundle(Bundle):
+    """The world's bundle; it also keeps the probe itself, which the evaluation reads."""
+
+    probe: Any = None  # soundedit.soundscapes.probe.Probe (behind the ``measure`` hook)
+
+
+def weights_dir() -> Path:
+    """The folder of the world's weights: ``soundscapes/`` in the shipped weights folder."""
+    return SHIPPED_WEIGHTS / NAME
+
+
+def weights_status(folder: str | Path | None = None) -> tuple[bool, str]:
+    """(ready, message): whether every weights file is here, else which are missing and how to
+    build them."""
+    folder = Path(folder) if folder is not None else weights_dir()
+    wanted = [f"{stem}.{ext}" for stem in FILES.values() for ext in ("safetensors", "json")]
+    missing = [name for name in wanted if not (folder / name).is_file()]
+    if missing:
+        return False, (
+            f"SoundScapes weights missing in {folder}: {', '.join(missing)}; the models are "
+            "trained by the project itself, offline, on a CPU: build them with "
+            "`python -m soundedit soundscapes train --real ESC50_DIR` (ESC50_DIR: the ESC-50 "
+            "release, whose real recordings teach the world's ears)"
+        )
+    return True, f"embedded in {folder}"
+
+
 def rebuild_command(model: str) -> str:
     """The command that retrains ``model`` and rewrites its files."""
     real = " --real ESC50_DIR" if model in ("audio", "recogniser") else ""
@@ -62,35 +100,47 @@ def rebuild_command(model: str) -> str:
 def load_soundscapes_bundle(
     device: str | torch.device = "cpu", *, folder: str | Path | None = None
 ):
-    """The SoundScapes :class:`~soundedit.bundle.Bundle` on ``device``.
+    """The SoundScapes bundle on ``device``.
 
     Raises:
         WeightsNotFoundError: a weights file is missing (the message names it and the command).
         CheckpointError: a weights file is damaged (same).
     """
-    from soundedit.bundle import Bundle, EditDefaults
-
-    folder = Path(folder) if folder is not None else WEIGHTS_DIR
-    generator = _load("generator", folder, _load_generator, device)
-    clip = _load("clip", folder, _load_clip, device)
-    audio = _load("audio", folder, _load_audio, device)
-    probe = _load("probe", folder, _load_probe, device)
-    recogniser = _load("recogniser", folder, _load_recogniser, device)
-    return Bundle(
-        name="soundscapes",
+    folder = Path(folder) if folder is not None else weights_dir()
+    generator, clip, audio, probe, recogniser = (
+        load_part(model, folder, device) for model in FILES
+    )
+    return SoundScapesBundle(
+        name=NAME,
         generator=generator,
         clip=clip,
         audio_encoder=audio,
         identity=None,
-        defaults=EditDefaults(**DEFAULTS),
-        probe=probe,
+        defaults=DEFAULTS,
         recognise=recogniser,
         known_sounds=KNOWN_SOUNDS,
+        measure=probe.measure,
+        known_similarity=KNOWN_SIMILARITY,
+        probe=probe,
     )
 
 
-def _load(model: str, folder: Path, loader, device):
+def load_part(model: str, folder: str | Path | None = None, device="cpu"):
+    """One model of the world (a key of :data:`FILES`) from ``folder`` (default: the shipped
+    weights), in eval mode on ``device``.
+
+    Raises:
+        WeightsNotFoundError / CheckpointError: as :func:`load_soundscapes_bundle`.
+    """
+    folder = Path(folder) if folder is not None else weights_dir()
     stem = folder / FILES[model]
+    loader = {
+        "generator": _load_generator,
+        "clip": _load_clip,
+        "audio": _load_audio,
+        "probe": _load_probe,
+        "recogniser": _load_recogniser,
+    }[model]
     for path in (stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")):
         if not path.is_file():
             raise WeightsNotFoundError(

@@ -16,7 +16,12 @@ def register(subparsers) -> None:
         "soundscapes", help="the embedded SoundScapes world: render, synth, train, eval"
     )
     sub = parser.add_subparsers(dest="soundscapes_command", required=True, metavar="ACTION")
+    _register_render_and_synth(sub)
+    _register_train(sub)
+    _register_examples_and_eval(sub)
 
+
+def _register_render_and_synth(sub) -> None:
     p = sub.add_parser("render", help="render scenes to a PNG contact sheet")
     p.add_argument("--out", type=Path, default=Path("soundscapes.png"), help="output PNG")
     p.add_argument("--n", type=int, default=16, help="number of scenes (prior samples)")
@@ -38,6 +43,8 @@ def register(subparsers) -> None:
     )
     p.set_defaults(func=_run_synth)
 
+
+def _register_train(sub) -> None:
     p = sub.add_parser("train", help="train the bundle's models (seeded) into weights/soundscapes/")
     p.add_argument("--model", choices=(*MODELS, "all"), default="all")
     p.add_argument("--seed", type=int, default=0)
@@ -62,6 +69,8 @@ def register(subparsers) -> None:
     )
     p.set_defaults(func=_run_train)
 
+
+def _register_examples_and_eval(sub) -> None:
     p = sub.add_parser(
         "examples", help="write example sounds (+ matching renders) to assets/sounds/"
     )

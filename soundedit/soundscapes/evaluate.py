@@ -133,11 +133,13 @@ def eval_audio(bundle, *, n_per_class: int = 25) -> float:
     return correct / (n_per_class * len(CLASSES))
 
 
-def edit_with(bundle, **request):
-    """The result of an edit with these request fields (no previews)."""
-    from soundedit.edit.pipeline import EditRequest, run_to_end
+def edit_with(bundle, *, steps: int | None = None, **inputs):
+    """The result of an edit with these request inputs (no previews)."""
+    from soundedit.edit.pipeline import run_to_end
+    from soundedit.settings import EditRequest
 
-    return run_to_end(bundle, EditRequest(preview_every=0, **request))
+    overrides = {"preview_every": 0, "steps": steps}
+    return run_to_end(bundle, EditRequest(**inputs, overrides=overrides))
 
 
 def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = print) -> dict:
@@ -157,17 +159,7 @@ def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = 
             seconds.append(result.report["seconds"] * (100 / result.report["steps"]))
         success[name] = hits / len(source_seeds)
         log(f"edit {name}: {success[name]:.2f}")
-    rank_correlations = []
-    for i, seed in enumerate(source_seeds):
-        rate, rain = class_sound("rain", HELD_OUT + 5000 + i)
-        gains = [-18.0, -12.0, -6.0, 0.0]
-        rains = [
-            edit_with(bundle, audio=(rate, rain), gain_db=gain, seed=seed, steps=steps).report[
-                "probe_edited"
-            ]["rain"]
-            for gain in gains
-        ]
-        rank_correlations.append(spearman(gains, rains))
+    rank_correlations = eval_intensity(bundle, source_seeds, steps)
     log(f"intensity: {np.mean(rank_correlations):.2f}")
     mixing_hits, text_hits = 0, 0
     for i, seed in enumerate(source_seeds):
@@ -207,6 +199,22 @@ def eval_edits(bundle, *, seeds: int = 10, steps: int | None = None, log: Log = 
         "seeds": seeds,
         "steps": steps or bundle.defaults.steps,
     }
+
+
+def eval_intensity(bundle, source_seeds: list[int], steps: int | None) -> list[float]:
+    """Per seed: the Spearman correlation of the rain sound's gain with probe[rain]."""
+    rank_correlations = []
+    for i, seed in enumerate(source_seeds):
+        rate, rain = class_sound("rain", HELD_OUT + 5000 + i)
+        gains = [-18.0, -12.0, -6.0, 0.0]
+        rains = [
+            edit_with(bundle, audio=(rate, rain), gain_db=gain, seed=seed, steps=steps).report[
+                "probe_edited"
+            ]["rain"]
+            for gain in gains
+        ]
+        rank_correlations.append(spearman(gains, rains))
+    return rank_correlations
 
 
 def spearman(a, b) -> float:

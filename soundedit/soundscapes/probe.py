@@ -77,6 +77,12 @@ class Probe(nn.Module):
         ]
 
 
+    def measure(self, images: list) -> list[dict[str, float]]:
+        """Parameters of uint8 images [H, W, 3] as ``{name: value}`` dicts (a bundle's hook)."""
+        batch = torch.stack([torch.from_numpy(image).permute(2, 0, 1) for image in images])
+        return self.describe(batch.float() / 127.5 - 1.0)  # [B, 3, H, W] in [-1, 1]
+
+
 def save_probe(probe: Probe, path: str | Path, meta: dict | None = None) -> Path:
     """Write the probe as a safetensors + json pair."""
     tensors = {k: v.half() for k, v in probe.state_dict().items()}

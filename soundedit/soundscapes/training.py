@@ -17,10 +17,11 @@ import torch
 from torch import nn
 
 from soundedit.errors import ConfigError
+from soundedit.hub import SHIPPED_WEIGHTS
 from soundedit.soundscapes.params import PARAM_NAMES, sample_params
 from soundedit.soundscapes.render import render
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "soundscapes"
+WEIGHTS_DIR = SHIPPED_WEIGHTS / "soundscapes"  # where the world's bundle loads them from
 Log = Callable[[str], None]
 
 

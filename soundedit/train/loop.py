@@ -433,6 +433,22 @@ def compute_loss(
     return alignment_loss(config.losses, batch, logit_scale=logit_scale, clip_scale=clip_scale)
 
 
+def _log_skipped(skipped: list, n_items: int, log: Log) -> None:
+    for row, why in skipped[:5]:
+        log(f"skipped {row}: {why}")
+    if skipped:
+        log(f"{len(skipped)} items skipped (unreadable); training on {n_items}")
+
+
+def _check_batch_size(config: TrainConfig, n_items: int) -> None:
+    world = dist_utils.world_size()
+    if config.batch_size % world or config.batch_size > n_items:
+        raise ConfigError(
+            f"batch_size {config.batch_size} must be a multiple of the {world} processes and "
+            f"at most the {n_items} training items"
+        )
+
+
 def train_audio_encoder(
     config: TrainConfig,
     train_items: Sequence[TrainItem],
@@ -471,18 +487,9 @@ def train_audio_encoder(
     items, features, skipped = prepare_items(train_items, encoder, config, what="training")
     val = prepare_items(val_items, encoder, config, what="validation") if val_items else None
     skipped += val[2] if val else []
-    for row, why in skipped[:5]:
-        log(f"skipped {row}: {why}")
-    if skipped:
-        log(f"{len(skipped)} items skipped (unreadable); training on {len(items)}")
+    _log_skipped(skipped, len(items), log)
     check_embed_dim(encoder, clip, FeatureBank._load(features[0]))
-    world = dist_utils.world_size()
-    if config.batch_size % world or config.batch_size > len(items):
-        raise ConfigError(
-            f"batch_size {config.batch_size} must be a multiple of the {world} processes and "
-            "at most "
-            f"the {len(items)} training items"
-        )
+    _check_batch_size(config, len(items))
     cache = build_clip_cache(items, clip, config, device=device)
     weak = weak_candidates(items) if config.losses.weak_kl else None
     if weak is not None and not any(len(w) for w in weak):

@@ -1,7 +1,6 @@
-"""Tiny seeded worlds and sounds for the app tests.
+"""Sounds and the served app for the app tests.
 
-The tiny bundle is built from the library's own classes: a 16 px StyleGAN2, a tiny open_clip
-model through ClipBridge.from_config and a small-CNN AudioEncoder on the SoundScapes front end.
+The tiny world is the suite's one (tests/conftest.py: ``tiny_bundle``, registered as ``tiny``).
 The served-app tests prefer the real SoundScapes world when its weights are committed.
 """
 
@@ -11,89 +10,10 @@ import socket
 
 import numpy as np
 import pytest
-import torch
 
-from soundedit.bundle import Bundle, EditDefaults, clear_cache, list_bundles, register_bundle
+from soundedit.bundle import list_bundles
 
-TINY = "tiny"
-STYLE_DIM = 16
-EMBED_DIM = 16
 SOUND_RATE = 16_000
-
-
-# ---- the tiny world from the library's classes ---------------------------------------------
-
-
-def tiny_generator():
-    from soundedit.gan.stylegan2 import Generator, GeneratorConfig
-
-    config = GeneratorConfig(
-        resolution=16, style_dim=STYLE_DIM, n_mlp=2, channels={4: 16, 8: 16, 16: 8}
-    )
-    generator = Generator(config)
-    generator.compute_mean_w(256, torch.Generator().manual_seed(0))
-    return generator
-
-
-def tiny_clip():
-    from soundedit.encoders.clip import ClipBridge
-
-    return ClipBridge.from_config(
-        {
-            "embed_dim": EMBED_DIM,
-            "vision_cfg": {
-                "image_size": 16,
-                "layers": 1,
-                "width": 32,
-                "patch_size": 8,
-                "head_width": 16,
-            },
-            "text_cfg": {
-                "context_length": 16,
-                "vocab_size": 49408,
-                "width": 32,
-                "heads": 2,
-                "layers": 1,
-            },
-        }
-    )
-
-
-def tiny_audio_encoder():
-    from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig
-
-    config = AudioEncoderConfig(
-        backbone="small_cnn", embed_dim=EMBED_DIM, front_end="soundscapes", widths=(8, 16)
-    )
-    return AudioEncoder(config)
-
-
-def make_tiny_bundle(name: str = TINY) -> Bundle:
-    """A seeded tiny bundle (CPU, eval mode) with small defaults so edits take a second."""
-    torch.manual_seed(0)
-    audio_encoder = tiny_audio_encoder()
-    return Bundle(
-        name=name,
-        generator=tiny_generator().eval(),
-        clip=tiny_clip().eval(),
-        audio_encoder=audio_encoder.eval(),
-        defaults=EditDefaults(steps=12, lr=0.1, preview_every=3, truncation=0.7),
-    )
-
-
-@pytest.fixture(scope="session")
-def tiny_bundle() -> Bundle:
-    """The tiny world, registered with the library under the name "tiny"."""
-    bundle = make_tiny_bundle()
-    register_bundle(TINY, lambda device: bundle, title="Tiny test world", domain="test")
-    yield bundle
-    clear_cache(TINY)
-
-
-@pytest.fixture(scope="session")
-def tiny(tiny_bundle) -> str:
-    """The registered name of the tiny world."""
-    return TINY
 
 
 def soundscapes_ready() -> bool:

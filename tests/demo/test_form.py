@@ -9,53 +9,57 @@ from demo.form import MAX_SEED, build_request, clamp_seed, new_seed
 
 def test_sound_mode_needs_a_sound():
     with pytest.raises(ValueError, match="Give a sound first"):
-        build_request(sound=None, mode="sound")
+        build_request(dict(sound=None, mode="sound"))
 
 
 @pytest.mark.parametrize("mode", ["text", "mix", "blend"])
 def test_text_modes_need_words(mode):
     with pytest.raises(ValueError, match="needs a text prompt"):
-        build_request(sound="a.wav", mode=mode, text="   ")
+        build_request(dict(sound="a.wav", mode=mode, text="   "))
 
 
 def test_unknown_mode_and_source_list_the_valid_ones():
     with pytest.raises(ValueError, match="sound, text, mix, blend"):
-        build_request(sound="a.wav", mode="dance")
+        build_request(dict(sound="a.wav", mode="dance"))
     with pytest.raises(ValueError, match="seed, latent, photo"):
-        build_request(sound="a.wav", source="dream")
+        build_request(dict(sound="a.wav", source="dream"))
 
 
 def test_latent_and_photo_sources_need_their_file():
     with pytest.raises(ValueError, match="latent file"):
-        build_request(sound="a.wav", source="latent")
+        build_request(dict(sound="a.wav", source="latent"))
     with pytest.raises(ValueError, match="photo"):
-        build_request(sound="a.wav", source="photo")
+        build_request(dict(sound="a.wav", source="photo"))
 
 
 def test_steps_are_bounded():
     with pytest.raises(ValueError, match=r"steps must be a whole number in \[1, 5000\], got 0"):
-        build_request(sound="a.wav", steps=0)
+        build_request(dict(sound="a.wav", steps=0))
 
 
 def test_request_keeps_only_what_the_mode_uses():
-    request = build_request(sound="a.wav", sound2="b.wav", mode="text", text=" rain ", seed=5.0)
+    request = build_request(
+        dict(sound="a.wav", sound2="b.wav", mode="text", text=" rain ", seed=5.0)
+    )
     assert request.audio is None and request.audio2 is None
     assert request.text == "rain" and request.seed == 5
     request = build_request(
-        sound="a.wav",
-        mode="sound",
-        text="ignored",
-        source="latent",
-        latent_file="w.npy",
-        photo="p.png",
+        dict(
+            sound="a.wav",
+            mode="sound",
+            text="ignored",
+            source="latent",
+            latent_file="w.npy",
+            photo="p.png",
+        )
     )
     assert request.text is None and request.source_latent == "w.npy"
     assert request.source_image is None
 
 
 def test_none_leaves_settings_to_the_world():
-    request = build_request(sound="a.wav")
-    assert request.steps is None and request.lr is None and request.truncation is None
+    request = build_request(dict(sound="a.wav", guidance=None))
+    assert request.given() == {}  # every setting is the world's (the API uses its hinge)
 
 
 def test_seeds_outside_the_shared_range_are_refused_not_wrapped():

@@ -11,7 +11,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from demo.handlers import API_OUTPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
+from demo.handlers import API_OUTPUTS, RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.session import Sessions
 from demo.worlds import WorldCatalog
 
@@ -24,7 +24,7 @@ def handlers(tiny_bundle, tmp_path):
 
 
 def run_form(**overrides):
-    """The Run handler's inputs, in order, with the tiny world's small settings."""
+    """The Run handler's form (RUN_INPUTS by name), with the tiny world's small settings."""
     form = dict(
         sound=None,
         sound2=None,
@@ -49,12 +49,13 @@ def run_form(**overrides):
         preview_every=3,
     )
     form.update(overrides)
+    assert set(form) == set(RUN_INPUTS)
     return form
 
 
 def run_views(handlers, session="s1", **overrides):
     request = SimpleNamespace(session_hash=session)
-    views = list(handlers.run(**run_form(**overrides), request=request))
+    views = list(handlers.run(run_form(**overrides), request=request))
     return [dict(zip(RUN_OUTPUTS, v, strict=True)) for v in views]
 
 
@@ -70,15 +71,13 @@ def test_select_world_gives_its_defaults(handlers, tiny_bundle):
 
 
 def test_soundscapes_without_weights_says_how_to_build_them(tmp_path):
-    from soundedit.soundscapes.bundle import load_soundscapes_bundle
+    from soundedit.soundscapes.bundle import load_soundscapes_bundle, weights_status
 
+    ready, message = weights_status(tmp_path)  # the world's own words for its empty folder
     info = SimpleNamespace(
-        name="soundscapes",
-        title="SoundScapes",
-        domain="soundscapes",
-        status="missing",
-        message=f"SoundScapes weights missing in {tmp_path}",
-    )
+        name="soundscapes", title="SoundScapes", domain="soundscapes", status="missing",
+        message=message,
+    )  # fmt: skip
 
     def load(name, device):  # the real loader, pointed at an empty folder
         return load_soundscapes_bundle(device, folder=tmp_path)
@@ -87,9 +86,10 @@ def test_soundscapes_without_weights_says_how_to_build_them(tmp_path):
     handlers = Handlers(catalog, Sessions(tmp_path / "sessions"))
     assert "weights missing" in catalog.choices()[0][0]
     status = handlers.select_world("soundscapes")[0]
-    assert "python -m soundedit soundscapes train" in status and "weights/soundscapes/" in status
+    assert not ready and "weights missing" in status
+    assert "python -m soundedit soundscapes train" in status
     with pytest.raises(gr.Error, match="soundscapes train"):
-        list(handlers.run(**run_form(world="soundscapes")))
+        list(handlers.run(run_form(world="soundscapes")))
 
 
 def test_source_preview_is_the_seeded_image(handlers):
@@ -103,7 +103,7 @@ def test_text_run_streams_previews_then_results_and_downloads(handlers):
     views = run_views(handlers)
     assert views[0]["status"] == "Starting…"
     previews = [v["live"] for v in views[1:-1] if is_image(v["live"])]
-    assert len(previews) == 2  # steps 3 and 6 of 9; the 9th arrives with the result
+    assert len(previews) == 3  # steps 3, 6 and 9 of 9
     assert all("step" in v["status"] and "similarity" in v["status"] for v in views[1:-1])
     final = views[-1]
     assert final["status"].startswith("**Done**")
@@ -146,7 +146,7 @@ def test_interpolation_slider_renders_between_the_ends(handlers):
 
 def test_stop_ends_the_run_between_steps_and_keeps_the_last_image(handlers):
     request = SimpleNamespace(session_hash="stopper")
-    run = handlers.run(**run_form(steps=300, preview_every=2), request=request)
+    run = handlers.run(run_form(steps=300, preview_every=2), request=request)
     views = []
     for view in run:
         views.append(dict(zip(RUN_OUTPUTS, view, strict=True)))
@@ -154,7 +154,7 @@ def test_stop_ends_the_run_between_steps_and_keeps_the_last_image(handlers):
             assert handlers.stop(request).startswith("Stopping")
     final = views[-1]
     assert final["status"].startswith("**Stopped**")
-    assert final["report"]["stopped"] is True and final["report"]["steps"] < 300
+    assert 0 < final["report"]["stopped_at"] < 300 and final["report"]["steps"] == 300
     assert is_image(final["out_text"]) and is_image(final["out_source"])
     assert len(views) < 10
     # The next run of the same session is not stopped by the old request.
@@ -163,11 +163,11 @@ def test_stop_ends_the_run_between_steps_and_keeps_the_last_image(handlers):
 
 def test_errors_reach_the_page_as_plain_messages(handlers):
     with pytest.raises(gr.Error, match="Give a sound first"):
-        list(handlers.run(**run_form(mode="sound")))
+        list(handlers.run(run_form(mode="sound")))
     with pytest.raises(gr.Error, match="Unknown world 'mars'"):
-        list(handlers.run(**run_form(world="mars")))
+        list(handlers.run(run_form(world="mars")))
     with pytest.raises(gr.Error, match="latent"):
-        list(handlers.run(**run_form(source="latent", latent_file="/nonexistent/w.npy")))
+        list(handlers.run(run_form(source="latent", latent_file="/nonexistent/w.npy")))
 
 
 def test_a_latent_file_can_be_the_source(handlers, tiny_bundle, tmp_path):
@@ -204,6 +204,7 @@ def test_api_edit_streams_progress_then_image_and_report(handlers):
         for v in handlers.api_edit(None, TINY, 3, 6, "heavy rain", "text")
     ]
     assert all(v["report"]["step"] <= 6 for v in views[:-1])
+    assert all(is_image(v["image"]) for v in views)  # every streamed item is a preview
     final = views[-1]
     assert is_image(final["image"]) and final["report"]["steps"] == 6
     assert final["report"]["stopped"] is False and "command" in final["report"]
@@ -235,7 +236,7 @@ def test_a_real_world_that_cannot_be_fetched_names_the_file_and_folder(tmp_path)
     assert "weights missing" in status and "church.pt" in status and "weights/" in status
     assert "/repo/" not in status  # the panel never shows the machine's own folders
     with pytest.raises(gr.Error, match="church.pt is not on this machine"):
-        list(handlers.run(**run_form(world="churches")))
+        list(handlers.run(run_form(world="churches")))
 
 
 def test_the_command_line_in_the_downloads_reproduces_the_result(
@@ -267,13 +268,12 @@ def test_a_worlds_probe_tells_what_changed():
 
 
 def test_hearing_a_sound_says_before_any_run_whether_the_world_knows_it(
-    handlers, tmp_path, sound_file
+    handlers, tmp_path, sound_file, make_bundle
 ):
     import dataclasses
 
     from soundedit.bundle import register_bundle
     from soundedit.soundscapes.recognise import Recognition
-    from tests.demo.conftest import make_tiny_bundle
 
     def unknown(embedding):
         return Recognition("wind", 0.05, 0.2, False)
@@ -284,7 +284,7 @@ def test_hearing_a_sound_says_before_any_run_whether_the_world_knows_it(
     notes = {}
     for name, recognise in (("tiny-deaf", unknown), ("tiny-ears", known)):
         bundle = dataclasses.replace(
-            make_tiny_bundle(name), recognise=recognise, known_sounds=("rain", "fire")
+            make_bundle(name), recognise=recognise, known_sounds=("rain", "fire")
         )
         register_bundle(name, lambda device, b=bundle: b)
         h = Handlers(WorldCatalog(default=name), Sessions(tmp_path / name))

@@ -1,115 +1,34 @@
-"""Tiny seeded models for the edit tests.
-
-The project's real classes at toy sizes: a 16 px StyleGAN2 (6 W+ layers, style 16, a small
-channel table), a tiny open_clip model from a config dict (embedding 16), the small-CNN audio
-encoder on the "soundscapes" front end, and a stand-in identity model (IR-SE50 is far too big).
-Everything runs on the CPU in a few milliseconds per step.
-"""
+"""Fresh tiny bundles for the edit tests (built by the suite's one tiny-bundle factory,
+tests/conftest.py), a toy target and test sounds."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from soundedit.bundle import Bundle, EditDefaults
+from soundedit.bundle import Bundle
+from soundedit.settings import EditConfig
 
-STYLE_DIM = 16
-EMBED_DIM = 16
-
-
-TINY_CLIP = {
-    "embed_dim": EMBED_DIM,
-    "vision_cfg": {"image_size": 16, "layers": 1, "width": 32, "patch_size": 4, "head_width": 16},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
-
-def make_generator(seed: int = 0):
-    """A seeded 16 px StyleGAN2 with its mean w computed."""
-    from soundedit.gan.stylegan2 import Generator, GeneratorConfig
-
-    torch.manual_seed(seed)
-    config = GeneratorConfig(
-        resolution=16, style_dim=STYLE_DIM, n_mlp=2, channels={4: 16, 8: 16, 16: 8}
-    )
-    generator = Generator(config).eval()
-    generator.compute_mean_w(512, torch.Generator().manual_seed(seed))
-    return generator
-
-
-def make_clip(seed: int = 0):
-    from soundedit.encoders.clip import ClipBridge
-
-    torch.manual_seed(seed)
-    return ClipBridge.from_config(TINY_CLIP).eval()
-
-
-class ToyIdentity(nn.Module):
-    """An identity-model stand-in: embed(images) -> unit [B, 8]."""
-
-    def __init__(self):
-        super().__init__()
-        self.proj = nn.Linear(3 * 4 * 4, 8)
-
-    def embed(self, images):
-        return F.normalize(self.proj(F.adaptive_avg_pool2d(images, 4).flatten(1)), dim=-1)
-
-
-def make_tiny_bundle(*, identity: bool = False, probe=None, name: str = "tiny") -> Bundle:
-    """A seeded tiny bundle (CPU, eval mode)."""
-    torch.manual_seed(0)
-    return Bundle(
-        name=name,
-        generator=make_generator(),
-        clip=make_clip(),
-        audio_encoder=None,
-        identity=ToyIdentity().eval() if identity else None,
-        defaults=EditDefaults(steps=20, lr=0.1, preview_every=5, truncation=0.7),
-        probe=probe,
-    )
+EDIT_DEFAULTS = EditConfig(steps=20, lr=0.1, preview_every=5, truncation=0.7)
 
 
 @pytest.fixture
-def tiny_bundle() -> Bundle:
-    return make_tiny_bundle()
+def tiny_bundle(make_bundle) -> Bundle:
+    """A fresh tiny bundle (tests change it) without an audio encoder, 20 steps by default."""
+    return make_bundle(audio=False, defaults=EDIT_DEFAULTS)
 
 
 @pytest.fixture
 def toy_target() -> torch.Tensor:
-    """A seeded random unit direction in the toy CLIP space [1, D]."""
-    return F.normalize(
-        torch.randn(1, EMBED_DIM, generator=torch.Generator().manual_seed(7)), dim=-1
-    )
-
-
-@pytest.fixture
-def make_bundle():
-    """The factory behind ``tiny_bundle``, for variants (identity model, probe, name)."""
-    return make_tiny_bundle
-
-
-def make_audio_encoder(seed: int = 0):
-    from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig
-
-    torch.manual_seed(seed)
-    config = AudioEncoderConfig(
-        backbone="small_cnn",
-        stem="timm1",
-        embed_dim=EMBED_DIM,
-        front_end="soundscapes",
-        widths=(8, 16),
-    )
-    return AudioEncoder(config).eval()
+    """A seeded random unit direction in the toy CLIP space [1, 16]."""
+    return F.normalize(torch.randn(1, 16, generator=torch.Generator().manual_seed(7)), dim=-1)
 
 
 @pytest.fixture
 def sound_bundle(make_bundle) -> Bundle:
-    """The tiny bundle with a small-CNN audio encoder."""
-    bundle = make_bundle()
-    bundle.audio_encoder = make_audio_encoder()
-    return bundle
+    """A fresh tiny bundle with its small-CNN audio encoder, 20 steps by default."""
+    return make_bundle(defaults=EDIT_DEFAULTS)
 
 
 def write_tone(

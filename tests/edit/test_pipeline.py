@@ -1,7 +1,8 @@
-"""run_edit / write_result: every mode, the report, the files, and the refusals."""
+"""run_edit / EditRun / write_result: every mode, stopping, the report, the files, refusals."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,20 +12,38 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from soundedit.edit.mixing import style_mix
-from soundedit.edit.pipeline import EditRequest, run_edit, write_result
+from soundedit.edit.pipeline import run_edit, run_to_end, write_result
 from soundedit.errors import ConfigError
+from soundedit.settings import EditRequest
 
 
-def finish(bundle, **settings):
-    request = EditRequest(**{"steps": 10, "preview_every": 5, **settings})
-    items = list(run_edit(bundle, request))
-    assert all(item.result is None for item in items[:-1]) and items[-1].result is not None
-    return items, items[-1].result
+def make_request(**fields) -> EditRequest:
+    """A request from inputs and settings mixed (10 steps, a preview every 5 by default)."""
+    return EditRequest.of(**{"steps": 10, "preview_every": 5, **fields})
+
+
+def finish(bundle, **fields):
+    run = run_edit(bundle, make_request(**fields))
+    steps = list(run)
+    return steps, run.result()
+
+
+@dataclasses.dataclass(frozen=True)
+class Recognition:
+    """What a recognise hook returns (the protocol: event, score, threshold, known, as_dict)."""
+
+    event: str
+    score: float
+    threshold: float
+    known: bool
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 def test_sound_mode_streams_steps_and_reports(sound_bundle, tone):
     items, result = finish(sound_bundle, audio=tone, lambda_reg=0.0, steps=20)
-    assert [i.step.step for i in items] == list(range(1, 21))
+    assert [i.step for i in items] == list(range(1, 21))
     assert {i.phase for i in items} == {"sound"}
     assert set(result.images) == set(result.latents) == {"source", "sound"}
     assert result.images["sound"].shape == (16, 16, 3) and result.latents["sound"].shape == (
@@ -49,6 +68,7 @@ def test_sound_mode_streams_steps_and_reports(sound_bundle, tone):
         assert key in report
     assert report["similarity_after"] > report["similarity_before"]
     assert report["steps"] == 20 and "probe_source" not in report
+    assert report["stopped_at"] is None
     assert len(result.frames) == 4  # steps 5, 10, 15, 20
 
 
@@ -92,21 +112,52 @@ def test_gradio_style_audio_tuple_is_accepted(sound_bundle):
     assert "sound" in result.images
 
 
-def test_stopping_early(sound_bundle, tone):
-    stream = run_edit(sound_bundle, EditRequest(audio=tone, steps=50))
-    first = [next(stream) for _ in range(3)]
-    stream.close()
-    assert [p.step.step for p in first] == [1, 2, 3] and all(p.result is None for p in first)
+def test_a_request_of_inputs_and_settings_splits_them():
+    request = EditRequest.of(audio="a.wav", seed=3, steps=50, lr=0.2)
+    assert request.seed == 3 and request.given() == {"steps": 50, "lr": 0.2}
+    with pytest.raises(ConfigError, match="unknown request field.* stepz"):
+        EditRequest.of(audio="a.wav", stepz=50)
+
+
+def test_stopping_early_gives_the_result_so_far(sound_bundle, tone):
+    run = run_edit(sound_bundle, make_request(audio=tone, steps=50))
+    first = []
+    for step in run:
+        first.append(step.step)
+        if step.step == 3:
+            run.stop()
+    assert first == [1, 2, 3]
+    result = run.result()
+    full = run_to_end(sound_bundle, make_request(audio=tone, steps=50))
+    assert set(result.report) == set(full.report)  # one report schema
+    assert result.report["stopped_at"] == 3 and full.report["stopped_at"] is None
+    assert result.report["phases"]["sound"]["steps"] == 3
+    assert set(result.images) == {"source", "sound"}
+    assert any("stopped at step 3 of 50" in n for n in result.report["notices"])
+
+
+def test_a_mix_stopped_in_its_sound_run_has_no_text_or_mixed_image(sound_bundle, tone):
+    run = run_edit(sound_bundle, make_request(audio=tone, mode="mix", text="fire"))
+    for step in run:
+        if step.step == 2:
+            run.stop()
+    result = run.result()
+    assert set(result.images) == {"source", "sound"} and result.report["stopped_at"] == 2
+
+
+def test_stopping_before_the_first_step_keeps_the_source(sound_bundle, tone):
+    run = run_edit(sound_bundle, make_request(audio=tone))
+    run.stop()
+    result = run.result()
+    assert set(result.images) == {"source"} and result.report["stopped_at"] == 0
+    assert result.report["similarity_after"] is None
 
 
 def test_a_probe_measures_source_and_edit(sound_bundle, tone):
-    class Probe:
-        param_names = ("brightness",)
+    def measure(images):
+        return [{"brightness": float(im.mean())} for im in images]
 
-        def describe(self, images):
-            return [{"brightness": float(im.mean())} for im in images]
-
-    sound_bundle.probe = Probe()
+    sound_bundle.measure = measure
     _, result = finish(sound_bundle, audio=tone)
     assert set(result.report["probe_source"]) == {"brightness"}
     assert result.report["probe_edited"] != result.report["probe_source"]
@@ -154,12 +205,18 @@ def test_source_latent_file_is_used(sound_bundle, tone, tmp_path):
         ({"audio": "TONE", "audio2": "TONE", "mix": 2.0}, r"mix must be a number in \[0, 1\]"),
         ({"audio": "TONE", "mode": "blend", "text": "x", "blend": -1.0}, "blend must be"),
         ({"mode": "text", "text": "x", "truncation": 3.0}, "truncation"),
+        ({"mode": "text", "text": "x", "step": 3}, "unknown setting.* step;"),
     ],
 )
 def test_bad_requests_are_refused_before_any_step(sound_bundle, tone, settings, message):
     settings = {k: (tone if v == "TONE" else v) for k, v in settings.items()}
+    if "step" in settings:  # a typo of an override
+        request = EditRequest(mode="text", text="x", overrides={"step": 3})
+        with pytest.raises(ConfigError, match=message):
+            run_edit(sound_bundle, request)
+        return
     with pytest.raises(ConfigError, match=message):
-        run_edit(sound_bundle, EditRequest(**settings))
+        run_edit(sound_bundle, make_request(**settings))
 
 
 def test_bad_sources_are_refused(sound_bundle, tmp_path):
@@ -180,8 +237,6 @@ def test_bad_sources_are_refused(sound_bundle, tmp_path):
 
 
 def test_bundle_defaults_fill_the_request(sound_bundle, tone):
-    import dataclasses
-
     sound_bundle.defaults = dataclasses.replace(
         sound_bundle.defaults, steps=4, lambda_reg=0.5, autocast="bf16"
     )
@@ -192,8 +247,6 @@ def test_bundle_defaults_fill_the_request(sound_bundle, tone):
 
 
 def test_a_world_that_edits_in_z_starts_from_the_seeds_z(sound_bundle, tone, tmp_path):
-    import dataclasses
-
     sound_bundle.defaults = dataclasses.replace(
         sound_bundle.defaults, space="z", latent_noise=0.5, samples=2
     )
@@ -211,19 +264,17 @@ def test_a_world_that_edits_in_z_starts_from_the_seeds_z(sound_bundle, tone, tmp
     # ... but asking for z with a file is an error.
     with pytest.raises(ConfigError, match="start from a seed"):
         run_edit(
-            sound_bundle, EditRequest(audio=tone, source_latent=str(tmp_path / "w.pt"), space="z")
+            sound_bundle, make_request(audio=tone, source_latent=str(tmp_path / "w.pt"), space="z")
         )
 
 
 def test_a_sound_the_world_does_not_know_gets_a_notice(sound_bundle, tone):
-    import dataclasses
-
     sound_bundle.defaults = dataclasses.replace(sound_bundle.defaults, steps=5)
     _, result = finish(sound_bundle, audio=tone, steps=None)
     match = result.report["sound_match"]
     assert match["known"] and match["threshold"] == 0.0  # no threshold: every sound is known
     assert match["similarity"] == pytest.approx(result.report["similarity_after"], abs=1e-4)
-    sound_bundle.defaults = dataclasses.replace(sound_bundle.defaults, known_similarity=1.01)
+    sound_bundle.known_similarity = 1.01
     _, result = finish(sound_bundle, audio=tone, steps=None)
     assert result.report["sound_match"]["known"] is False  # nothing reaches 1.01
     assert any("matches this sound only weakly" in n for n in result.report["notices"])
@@ -242,16 +293,12 @@ class _Recogniser:
         self.seen = []
 
     def __call__(self, embedding):
-        from soundedit.soundscapes.recognise import Recognition
-
         self.seen.append(embedding)
         score = float(embedding[0, 0] > 0)
         return Recognition("rain", score, 0.5, score >= 0.5)
 
 
 def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, tone):
-    import dataclasses
-
     recogniser = _Recogniser()
     bundle = dataclasses.replace(sound_bundle, recognise=recogniser, known_sounds=("rain", "fire"))
     _, result = finish(bundle, audio=tone, steps=2)
@@ -267,10 +314,6 @@ def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, tone):
 
 
 def test_an_unknown_sound_is_never_called_matched(sound_bundle, tone):
-    import dataclasses
-
-    from soundedit.soundscapes.recognise import Recognition
-
     def never(embedding):
         return Recognition("wind", 0.1, 0.5, False)
 

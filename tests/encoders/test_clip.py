@@ -63,13 +63,34 @@ def test_fp16_pair_round_trip(tiny_clip, images, tmp_path):
         torch.testing.assert_close(loaded.embed_text(["rain"]), expected.embed_text(["rain"]))
 
 
-def test_open_clip_state_dict_file_through_from_pretrained(tiny_clip, images, tmp_path):
+@pytest.fixture(scope="module")
+def tiny_arch(tmp_path_factory):
+    """The tiny config as a named open_clip architecture (as a user adds one to open_clip)."""
+    import open_clip
+
+    path = tmp_path_factory.mktemp("arch") / "soundedit-tiny-arch.json"
+    path.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(path)
+    return path.stem
+
+
+def test_a_config_builds_without_registering_anything():
+    import open_clip
+
+    before = set(open_clip.list_models())
+    ClipBridge.from_config(TINY_CLIP)
+    assert set(open_clip.list_models()) == before
+
+
+def test_open_clip_state_dict_file_through_from_pretrained(tiny_clip, tiny_arch, images, tmp_path):
     path = tmp_path / "tiny_open_clip.pt"
     torch.save(tiny_clip.model.state_dict(), path)
-    loaded = ClipBridge.from_pretrained(tiny_clip.name, path)
+    loaded = ClipBridge.from_pretrained(tiny_arch, path)
     torch.testing.assert_close(loaded.embed_image(images), tiny_clip.embed_image(images))
-    via_file = ClipBridge.from_file(path, arch=tiny_clip.name)
+    via_file = ClipBridge.from_file(path, arch=tiny_arch)
     torch.testing.assert_close(via_file.embed_text(["x"]), tiny_clip.embed_text(["x"]))
+    via_config = ClipBridge.from_config(TINY_CLIP, path)
+    torch.testing.assert_close(via_config.embed_image(images), tiny_clip.embed_image(images))
 
 
 def test_preprocess_cfg_wrapper_sets_mean_std():
@@ -116,7 +137,9 @@ def _reference_from_fp16(bridge, tensors):
     return clone
 
 
-def test_pretrained_tag_resolves_through_the_registry(tiny_clip, images, tmp_path, monkeypatch):
+def test_pretrained_tag_resolves_through_the_registry(
+    tiny_clip, tiny_arch, images, tmp_path, monkeypatch
+):
     weights = tmp_path / "weights"
     weights.mkdir()
     torch.save(tiny_clip.model.state_dict(), weights / "tiny-clip.pt")
@@ -124,14 +147,14 @@ def test_pretrained_tag_resolves_through_the_registry(tiny_clip, images, tmp_pat
         "[models.tiny-clip]\n"
         'domain = "encoder"\nkind = "clip"\nformat = "open_clip"\n'
         'source = "hf://owner/repo/open_clip_model.safetensors"\nfilename = "tiny-clip.pt"\n'
-        f'defaults = {{ arch = "{tiny_clip.name}", pretrained = "tinytag" }}\n'
+        f'defaults = {{ arch = "{tiny_arch}", pretrained = "tinytag" }}\n'
     )
     monkeypatch.setenv("SOUNDEDIT_WEIGHTS", str(weights))
     monkeypatch.delenv("SOUNDEDIT_REGISTRY", raising=False)
-    loaded = ClipBridge.from_pretrained(tiny_clip.name, "tinytag")
+    loaded = ClipBridge.from_pretrained(tiny_arch, "tinytag")
     torch.testing.assert_close(loaded.embed_image(images), tiny_clip.embed_image(images))
     with pytest.raises(ConfigError, match="known tags: tinytag"):
-        ClipBridge.from_pretrained(tiny_clip.name, "laion2b")
+        ClipBridge.from_pretrained(tiny_arch, "laion2b")
     by_name = ClipBridge.from_file("tiny-clip")
     torch.testing.assert_close(by_name.embed_text(["x"]), tiny_clip.embed_text(["x"]))
     with pytest.raises(CheckpointError, match="neither a file nor a CLIP entry"):

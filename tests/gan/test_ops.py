@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from soundedit.errors import ConfigError
-from soundedit.gan.ops import _ext, bias_act, make_kernel, upfirdn2d
+from soundedit.gan.ops import bias_act, extension, make_kernel, upfirdn2d
 from soundedit.gan.ops.upfirdn2d import adjoint_args, upfirdn2d_ref
 
 
@@ -98,13 +98,13 @@ def test_bias_act_other_dim_and_errors():
 
 @pytest.fixture
 def fresh_ext():
-    _ext.reset()
+    extension.reset()
     yield
-    _ext.reset()
+    extension.reset()
 
 
 def test_cuda_on_cpu_tensor_falls_back_with_one_warning(fresh_ext, monkeypatch):
-    monkeypatch.setattr(_ext, "build_extension", lambda: pytest.fail("must not build for CPU"))
+    monkeypatch.setattr(extension, "build_extension", lambda: pytest.fail("must not build for CPU"))
     x = torch.randn(1, 2, 5, 5)
     k = make_kernel((1, 3, 3, 1))
     with warnings.catch_warnings(record=True) as caught:
@@ -123,9 +123,9 @@ def test_failed_build_warns_once_and_falls_back(fresh_ext, monkeypatch):
         calls.append(1)
         raise RuntimeError("ninja: build stopped: subcommand failed")
 
-    monkeypatch.setattr(_ext, "build_extension", broken_build)
+    monkeypatch.setattr(extension, "build_extension", broken_build)
     fake_cuda = torch.randn(1, 2, 4, 4)
-    monkeypatch.setattr(_ext, "_is_cuda", lambda x: True)  # pretend the tensor lives on a GPU
+    monkeypatch.setattr(extension, "is_cuda", lambda x: True)  # pretend the tensor lives on a GPU
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = [bias_act(fake_cuda, torch.ones(2), act="lrelu") for _ in range(3)]
@@ -143,7 +143,7 @@ def test_import_compiles_nothing(fresh_ext):
     import soundedit.gan.ops as ops
 
     importlib.reload(ops)
-    assert _ext._state["module"] is None and not _ext._state["failed"]
+    assert extension.status() == {"module": None, "failed": False}
 
 
 @pytest.mark.gpu

@@ -1,13 +1,12 @@
 """The tiny world of the app tests, registered for the corpus as "tiny-hostile".
 
-The builder is the one in tests/demo/conftest.py (loaded by path: the test folders are not
-packages), so the corpus edits exactly the world the app tests serve.
+The builder is the suite's one (tests/conftest.py), so the corpus edits exactly the world the
+app tests serve.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import socket
 
 import pytest
 
@@ -16,21 +15,16 @@ from soundedit.bundle import clear_cache, register_bundle
 WORLD = "tiny-hostile"
 
 
-def _demo_conftest():
-    path = Path(__file__).resolve().parents[1] / "demo" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("soundedit_tests_demo_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-demo_helpers = _demo_conftest()
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
-def hostile_bundle():
+def hostile_bundle(make_bundle):
     """The tiny bundle, registered as WORLD for the library, the CLI and the app."""
-    bundle = demo_helpers.make_tiny_bundle(WORLD)
+    bundle = make_bundle(WORLD)
     register_bundle(WORLD, lambda device: bundle, title="Tiny hostile world", domain="test")
     yield bundle
     clear_cache(WORLD)
@@ -49,7 +43,7 @@ def hostile_app(hostile_bundle, tmp_path_factory):
     handlers = Handlers(WorldCatalog(default=WORLD), Sessions(tmp_path_factory.mktemp("sessions")))
     demo = build_demo(handlers=handlers, delete_cache=CACHE_SWEEP)
     demo.queue(**queue_options())
-    port = demo_helpers.free_port()
+    port = free_port()
     demo.launch(
         server_name="127.0.0.1",
         server_port=port,

@@ -19,6 +19,8 @@ from gradio_client.exceptions import AppError
 from .conftest import WORLD
 from .corpus import all_cases, noise
 
+pytestmark = pytest.mark.slow  # every API case through the served app
+
 API_CASES = [c for c in all_cases() if c.api]
 LEAKS = ("Traceback", "Could not preprocess", "/tmp/", "gradio/", "weights_only")
 

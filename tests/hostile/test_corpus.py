@@ -8,7 +8,6 @@ No pickle in the corpus may run its code.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import io
 import json
@@ -26,6 +25,8 @@ from soundedit.errors import user_message
 from .conftest import WORLD
 from .corpus import ODD_PHOTOS, all_cases
 
+pytestmark = pytest.mark.slow  # the whole corpus through the library and the CLI
+
 CASES = all_cases()
 STEPS = 2
 
@@ -37,7 +38,8 @@ def _ids(cases):
 def run_library(case, folder: Path):
     """(error or None, report or None) for the case through the library."""
     from soundedit.bundle import load_bundle
-    from soundedit.edit.pipeline import EditRequest, run_edit
+    from soundedit.edit.pipeline import run_to_end
+    from soundedit.settings import EditRequest
 
     args = case.make(folder)
     try:
@@ -46,9 +48,8 @@ def run_library(case, folder: Path):
 
             load_generator(args["checkpoint"])
             return None, None
-        request = EditRequest(**{"steps": STEPS, **args["request"]})
-        (last,) = collections.deque(run_edit(load_bundle(WORLD), request), maxlen=1)
-        return None, last.result.report
+        request = EditRequest.of(**{"steps": STEPS, **args["request"]})
+        return None, run_to_end(load_bundle(WORLD), request).report
     except Exception as e:  # the test judges what came out
         return e, None
     finally:

@@ -52,7 +52,7 @@ def click_run(handlers: Handlers, session: str, **overrides):
     assert button["interactive"] is False
     status, error = "Press **Run** to start.", None
     try:
-        for view in handlers.run(**run_values(**overrides), request=request):
+        for view in handlers.run(run_values(**overrides), request=request):
             status = view[1] if isinstance(view[1], str) else status
     except gr.Error as e:
         error = e
@@ -169,7 +169,8 @@ def test_preview_and_edit_hear_the_same_samples_for_a_float_file_above_full_scal
 
 def test_a_huge_float_wav_edits_like_the_sound_it_is(hostile_bundle, tmp_path):
     """x * 1e30 as FLOAT: the same embedding as x at full scale, never NaN or a black image."""
-    from soundedit.edit.pipeline import EditRequest, run_edit
+    from soundedit.edit.pipeline import run_to_end
+    from soundedit.settings import EditRequest
 
     x = noise(0.5)
     quiet, huge = tmp_path / "x.wav", tmp_path / "huge.wav"
@@ -177,8 +178,7 @@ def test_a_huge_float_wav_edits_like_the_sound_it_is(hostile_bundle, tmp_path):
     sf.write(str(huge), x * 1e30, 16000, subtype="FLOAT")
     results = []
     for path in (quiet, huge):
-        *_, last = run_edit(hostile_bundle, EditRequest(audio=str(path), steps=3))
-        results.append(last.result)
+        results.append(run_to_end(hostile_bundle, EditRequest.of(audio=str(path), steps=3)))
     a, b = (r.report for r in results)
     assert np.isfinite([a["similarity_after"], b["similarity_after"]]).all()
     assert b["similarity_after"] == pytest.approx(a["similarity_after"], abs=1e-5)

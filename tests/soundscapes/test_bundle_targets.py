@@ -10,10 +10,13 @@ import pytest
 from soundedit.soundscapes.training import WEIGHTS_DIR
 
 FILES = ("generator", "clip", "audio_encoder", "probe", "recogniser")
-pytestmark = pytest.mark.skipif(
-    not all((WEIGHTS_DIR / f"{f}.safetensors").is_file() for f in FILES),
-    reason="SoundScapes weights not built",
-)
+pytestmark = [
+    pytest.mark.slow,  # the committed weights, edits at the world's length
+    pytest.mark.skipif(
+        not all((WEIGHTS_DIR / f"{f}.safetensors").is_file() for f in FILES),
+        reason="SoundScapes weights not built",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

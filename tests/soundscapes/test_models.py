@@ -27,7 +27,7 @@ def test_damaged_file_names_the_file_and_the_command(tmp_path):
     save_probe(Probe(), tmp_path / "probe")
     (tmp_path / "probe.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError) as info:
-        ss_bundle._load("probe", tmp_path, ss_bundle._load_probe, "cpu")
+        ss_bundle.load_part("probe", tmp_path)
     assert "probe" in str(info.value) and "--model probe" in str(info.value)
 
 
@@ -41,6 +41,7 @@ def test_probe_round_trip_and_describe(tmp_path):
     assert all(0 <= v <= 1 for v in described[0].values())
 
 
+@pytest.mark.slow  # the committed weights
 @needs_weights
 def test_committed_probe_reads_renders():
     probe = load_probe(WEIGHTS_DIR / "probe")

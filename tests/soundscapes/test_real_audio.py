@@ -14,6 +14,7 @@ from tests.soundscapes.conftest import real_esc50
 ESC50 = real_esc50()
 FILES = ("generator", "clip", "audio_encoder", "probe", "recogniser")
 pytestmark = [
+    pytest.mark.slow,  # real recordings through the committed world
     pytest.mark.skipif(ESC50 is None, reason="real ESC-50 clips (shared/data/esc50-16k) absent"),
     pytest.mark.skipif(
         not all((WEIGHTS_DIR / f"{f}.safetensors").is_file() for f in FILES),

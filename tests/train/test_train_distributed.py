@@ -10,6 +10,8 @@ import torch.multiprocessing as mp
 
 from tests.train import ddp_worker
 
+pytestmark = pytest.mark.slow  # two processes train
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -17,6 +18,8 @@ from soundedit.train import (
     zero_shot_accuracy,
 )
 from tests.train.helpers import CLASSES, FixedClip, log_mel, synth
+
+pytestmark = pytest.mark.slow  # trains an encoder for real
 
 
 def make_items(clip: FixedClip, per_class: int, seed: int) -> list[TrainItem]:

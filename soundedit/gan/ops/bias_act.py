@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from soundedit.errors import ConfigError
-from soundedit.gan.ops import _ext
+from soundedit.gan.ops import extension
 
 # name -> (code used by the CUDA kernel, default alpha, default gain)
 ACTIVATIONS = {
@@ -77,8 +77,32 @@ def bias_act(
     dim = dim % x.ndim
     if b is not None and (b.ndim != 1 or b.shape[0] != x.shape[dim]):
         raise ValueError(f"bias must be [{x.shape[dim]}] for dim {dim}, got {list(b.shape)}")
-    if _ext.use_cuda(x, impl):
-        from soundedit.gan.ops.cuda_functions import bias_act_cuda
-
-        return bias_act_cuda(x, b, dim, act, alpha, gain, clamp)
+    if extension.use_cuda(x, impl):
+        return _BiasAct.apply(x, b, dim, act, alpha, gain, clamp)
     return bias_act_ref(x, b, dim, act, alpha, gain, clamp)
+
+
+# The compiled kernel runs the forward pass; the gradient is the reference formula's, from the
+# saved input (an elementwise op, cheap on GPU).
+class _BiasAct(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, b, dim, act, alpha, gain, clamp):
+        ctx.save_for_backward(x, b)
+        ctx.args = (dim, act, alpha, gain, clamp)
+        bias = b if b is not None else x.new_empty(0)
+        code = ACTIVATIONS[act][0]
+        return extension.get_extension().bias_act(
+            x, bias, dim, code, alpha, gain, -1.0 if clamp is None else float(clamp)
+        )
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, b = ctx.saved_tensors
+        with torch.enable_grad():
+            xr = x.detach().requires_grad_(True)
+            br = b.detach().requires_grad_(True) if b is not None else None
+            y = bias_act_ref(xr, br, *ctx.args)
+            inputs = [xr] + ([br] if br is not None else [])
+            grads = torch.autograd.grad(y, inputs, dy)
+        db = grads[1] if b is not None else None
+        return grads[0], db, None, None, None, None, None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from soundedit.gan.ops import _ext
+from soundedit.gan.ops import extension
 
 
 def make_kernel(taps: Sequence[float], *, gain: float = 1.0) -> torch.Tensor:
@@ -91,10 +91,8 @@ def upfirdn2d(
     if up < 1 or down < 1:
         raise ValueError(f"up and down must be >= 1, got {up}, {down}")
     pads = _pads(pad)
-    if _ext.use_cuda(x, impl):
-        from soundedit.gan.ops.cuda_functions import upfirdn2d_cuda
-
-        return upfirdn2d_cuda(x, kernel, up, down, pads)
+    if extension.use_cuda(x, impl):
+        return _UpFirDn2d.apply(x, kernel, up, down, tuple(pads))
     return upfirdn2d_ref(x, kernel, up, down, pads)
 
 
@@ -114,3 +112,21 @@ def adjoint_args(
         h * up - out_h * down + py0 - up + 1,
     )
     return kernel.flip([0, 1]), down, up, adj
+
+
+# The compiled kernel runs the forward pass; its gradient is another upfirdn2d (flipped kernel,
+# up and down swapped, pads from adjoint_args).
+class _UpFirDn2d(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, kernel, up, down, pad):
+        ctx.save_for_backward(kernel)
+        ctx.args = (tuple(x.shape[2:]), up, down, pad)
+        k = kernel.to(device=x.device, dtype=torch.float32)
+        return extension.get_extension().upfirdn2d(x, k, up, down, *pad)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (kernel,) = ctx.saved_tensors
+        size, up, down, pad = ctx.args
+        k, up2, down2, pad2 = adjoint_args(size, kernel, up, down, pad)
+        return _UpFirDn2d.apply(dy, k, up2, down2, pad2), None, None, None, None

@@ -1,5 +1,5 @@
 // Python bindings for soundedit's optional CUDA ops (forward kernels; gradients are composed in
-// Python from the same kernels, see cuda_functions.py).
+// Python from the same kernels, see the autograd Functions in bias_act.py and upfirdn2d.py).
 #include <torch/extension.h>
 
 torch::Tensor bias_act_cuda(torch::Tensor x, torch::Tensor b, int64_t dim, int64_t act,

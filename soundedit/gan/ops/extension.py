@@ -58,7 +58,7 @@ def use_cuda(x: torch.Tensor, impl: str) -> bool:
         raise ConfigError(f"impl must be one of {', '.join(IMPLS)}, got {impl!r}")
     if impl == "ref":
         return False
-    if not _is_cuda(x):
+    if not is_cuda(x):
         if impl == "cuda":
             warn_once(
                 "cpu", "impl='cuda' asked for a tensor not on a CUDA device; using PyTorch ops"
@@ -67,8 +67,13 @@ def use_cuda(x: torch.Tensor, impl: str) -> bool:
     return get_extension() is not None
 
 
-def _is_cuda(x: torch.Tensor) -> bool:
+def is_cuda(x: torch.Tensor) -> bool:
     return x.device.type == "cuda"
+
+
+def status() -> dict:
+    """{"module": the built extension or None, "failed": whether a build failed} (a copy)."""
+    return dict(_state)
 
 
 def reset() -> None:
