@@ -462,7 +462,7 @@ def test_app_edits(world, sound, tmp_path):
             lambda_reg=picked["lambda_reg"], adaptive_mask=True, lambda_id=picked["lambda_id"],
             guidance=picked["guidance"], preview_every=STEPS,
         )  # fmt: skip
-        views = list(handlers.run(**form, request=SimpleNamespace(session_hash=mode)))
+        views = list(handlers.run(form, request=SimpleNamespace(session_hash=mode)))
         view = dict(zip(RUN_OUTPUTS, views[-1], strict=True))
         shown = {"mix": ("source", "sound", "text", "mixed"), "text": ("source", "text")}
         for key in shown.get(mode, ("source", "sound")):
