@@ -4,15 +4,11 @@ import json
 
 import pytest
 
-from soundedit.soundscapes.training import WEIGHTS_DIR
+from soundedit.soundscapes.bundle import weights_status
 
-FILES = ("generator", "clip", "audio_encoder", "probe", "recogniser")
 pytestmark = [
     pytest.mark.slow,  # the committed weights, edits at the world's length
-    pytest.mark.skipif(
-        not all((WEIGHTS_DIR / f"{f}.safetensors").is_file() for f in FILES),
-        reason="SoundScapes weights not built",
-    ),
+    pytest.mark.skipif(not weights_status()[0], reason=weights_status()[1]),
 ]
 
 

@@ -8,18 +8,14 @@ skipped with a reason where it is absent. Thresholds are regression guards a lit
 import numpy as np
 import pytest
 
-from soundedit.soundscapes.training import WEIGHTS_DIR
+from soundedit.soundscapes.bundle import weights_status
 from tests.soundscapes.conftest import real_esc50
 
 ESC50 = real_esc50()
-FILES = ("generator", "clip", "audio_encoder", "probe", "recogniser")
 pytestmark = [
     pytest.mark.slow,  # real recordings through the committed world
     pytest.mark.skipif(ESC50 is None, reason="real ESC-50 clips (shared/data/esc50-16k) absent"),
-    pytest.mark.skipif(
-        not all((WEIGHTS_DIR / f"{f}.safetensors").is_file() for f in FILES),
-        reason="SoundScapes weights not built",
-    ),
+    pytest.mark.skipif(not weights_status()[0], reason=weights_status()[1]),
 ]
 OUTSIDE = (
     "dog",
