@@ -51,7 +51,11 @@ def _register_train(sub) -> None:
     p.add_argument(
         "--steps", type=int, default=None, help="training steps (default: the model's own)"
     )
-    p.add_argument("--resume", action="store_true", help="generator: continue from its weights")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the committed weights (probe, generator, clip, audio)",
+    )
     p.add_argument(
         "--real",
         type=Path,
@@ -166,7 +170,7 @@ def _run_train(args) -> int:
         kwargs = {"seed": args.seed}
         if args.steps is not None:
             kwargs["steps"] = args.steps
-        if args.resume and model == "generator":
+        if args.resume and model != "recogniser":
             kwargs["resume"] = True
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))

@@ -33,9 +33,22 @@ def cosine_lr(step: int, steps: int, base: float, warmup: int = 100) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def train_command(model: str, seed: int, steps: int) -> str:
+def train_command(model: str, seed: int, steps: int, *, resume: bool = False) -> str:
     """The command line that reproduces a training run (stored in the weights' json)."""
-    return f"python -m soundedit soundscapes train --model {model} --seed {seed} --steps {steps}"
+    command = f"python -m soundedit soundscapes train --model {model} --seed {seed} --steps {steps}"
+    return command + (" --resume" if resume else "")
+
+
+def previous_runs(name: str) -> list[dict]:
+    """The runs behind the committed weights ``name`` (its history, then its own command).
+
+    A resumed run stores this list, so the json of a model trained in several runs names every
+    command in order.
+    """
+    from soundedit.weights_io import load_record
+
+    meta = load_record(WEIGHTS_DIR / name)["meta"]
+    return [*meta.get("history", []), {k: meta.get(k) for k in ("command", "seconds")}]
 
 
 def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -50,18 +63,25 @@ def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 # --- probe ---------------------------------------------------------------------------------------
 
 
-def train_probe(*, seed: int = 0, steps: int = 2500, batch: int = 64, log: Log = print) -> Path:
-    """Train the probe on renders of prior samples; writes weights/soundscapes/probe.*"""
-    from soundedit.soundscapes.probe import Probe, save_probe
+def train_probe(
+    *, seed: int = 0, steps: int = 2500, batch: int = 64, resume: bool = False, log: Log = print
+) -> Path:
+    """Train the probe on renders of prior samples; writes weights/soundscapes/probe.*
+
+    With ``resume`` it continues from the committed probe at half the learning rate.
+    """
+    from soundedit.soundscapes.probe import Probe, load_probe, save_probe
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    probe = Probe()
-    opt = torch.optim.AdamW(probe.parameters(), lr=2e-3, weight_decay=1e-4)
+    probe = load_probe(WEIGHTS_DIR / "probe").train() if resume else Probe()
+    history = previous_runs("probe") if resume else []
+    peak = 1e-3 if resume else 2e-3
+    opt = torch.optim.AdamW(probe.parameters(), lr=peak, weight_decay=1e-4)
     start = time.time()
     for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, 2e-3)
+            group["lr"] = cosine_lr(step, steps, peak)
         params = sample_params(batch, g)
         images = degrade(render(params), g)
         loss = (probe.regress(images) - params).abs().mean()
@@ -73,8 +93,9 @@ def train_probe(*, seed: int = 0, steps: int = 2500, batch: int = 64, log: Log =
     probe.eval()
     errors = probe_errors(probe, n=512, seed=10_000 + seed)
     meta = {
-        "command": train_command("probe", seed, steps),
+        "command": train_command("probe", seed, steps, resume=resume),
         "seconds": round(time.time() - start, 1),
+        "history": history,
         "heldout_mae": errors,
     }
     log(f"probe held-out MAE {errors}")
@@ -117,18 +138,28 @@ def generator_images(G, z: torch.Tensor) -> torch.Tensor:
 
 
 def regression_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """L1 + L2 at full resolution, L1 at half resolution and on image gradients (sharp streaks).
+    """L1 + L2 at full resolution, L1 at half resolution, on image gradients and on edge energy.
 
     The L2 term pulls towards the conditional mean early on (L1 alone first settles on the
-    median scene, where sparse events such as fire are absent).
+    median scene, where sparse events such as fire are absent). The gradient term asks for each
+    edge where the render has it; the edge-energy term (gradient magnitude pooled over 4 x 4
+    pixels) asks for as much detail in each neighbourhood as the render has even where the
+    exact position is not learned yet, which is what keeps G(z) from settling on a blur.
     """
     loss = (fake - real).abs().mean() + 2 * (fake - real).square().mean()
     loss = (
         loss + (nn.functional.avg_pool2d(fake, 2) - nn.functional.avg_pool2d(real, 2)).abs().mean()
     )
     for dim in (2, 3):
-        loss = loss + 0.5 * (fake.diff(dim=dim) - real.diff(dim=dim)).abs().mean()
-    return loss
+        loss = loss + 1.5 * (fake.diff(dim=dim) - real.diff(dim=dim)).abs().mean()
+    return loss + 2 * (edge_energy(fake) - edge_energy(real)).abs().mean()
+
+
+def edge_energy(images: torch.Tensor) -> torch.Tensor:
+    """Mean |gradient| over the channels, pooled over 4 x 4 pixels: [B, 1, H/4, W/4]."""
+    gx = images.diff(dim=3).abs()[..., :-1, :]
+    gy = images.diff(dim=2).abs()[..., :, :-1]
+    return nn.functional.avg_pool2d((gx + gy).mean(dim=1, keepdim=True), 4)
 
 
 def train_generator(
@@ -152,24 +183,14 @@ def train_generator(
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    history: list = []
-    if resume:
-        path = WEIGHTS_DIR / "generator.safetensors"
-        G = load_generator(path).train()
-        from soundedit.weights_io import load_record
-
-        previous = load_record(path)["meta"]  # the json alone; the tensors were read above
-        history = [
-            *previous.get("history", []),
-            {k: previous.get(k) for k in ("command", "seconds")},
-        ]
-    else:
-        G = build_generator()
-    opt = torch.optim.Adam(G.parameters(), lr=5e-3, betas=(0.9, 0.99))
+    G = load_generator(WEIGHTS_DIR / "generator.safetensors").train() if resume else build_generator()
+    history = previous_runs("generator") if resume else []
+    peak = 2e-3 if resume else 5e-3
+    opt = torch.optim.Adam(G.parameters(), lr=peak, betas=(0.9, 0.99))
     start = time.time()
     for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, 5e-3)
+            group["lr"] = cosine_lr(step, steps, peak)
         z = torch.randn(batch, G.style_dim, generator=g)
         with torch.no_grad():
             target = render(params_from_z(z))
@@ -185,7 +206,7 @@ def train_generator(
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
     meta = {
-        "command": train_command("generator", seed, steps) + (" --resume" if resume else ""),
+        "command": train_command("generator", seed, steps, resume=resume),
         "seconds": round(time.time() - start, 1),
         "history": history,
         "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
@@ -248,15 +269,27 @@ def tokenize(texts: list[str], config: dict = CLIP_CONFIG) -> torch.Tensor:
     return open_clip.tokenize(texts, context_length=config["text_cfg"]["context_length"])
 
 
-def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = print) -> Path:
-    """Train the tiny CLIP with open_clip's ClipLoss on (render, caption) pairs."""
+def train_clip(
+    *, seed: int = 0, steps: int = 1500, batch: int = 96, resume: bool = False, log: Log = print
+) -> Path:
+    """Train the tiny CLIP with open_clip's ClipLoss on (render, caption) pairs.
+
+    With ``resume`` it continues from the committed CLIP at half the learning rate.
+    """
     from open_clip.loss import ClipLoss
 
     from soundedit.soundscapes.captions import captions
+    from soundedit.weights_io import load_weights
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = build_tiny_clip()
+    history = []
+    if resume:
+        tensors, _ = load_weights(WEIGHTS_DIR / "clip", kind="open_clip")
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        history = previous_runs("clip")
+    peak = 5e-4 if resume else 1e-3
     loss_fn = ClipLoss()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
@@ -268,7 +301,7 @@ def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = 
     start = time.time()
     for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, 1e-3, warmup=200)
+            group["lr"] = cosine_lr(step, steps, peak, warmup=200)
         params = sample_params(batch, g)
         images = clip_normalize(degrade(render(params), g))
         texts = tokenize(captions(params, seed=seed * 1_000_003 + step))
@@ -288,8 +321,9 @@ def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = 
     accuracy = clip_zero_shot(model, n_per_class=50, seed=20_000 + seed)
     log(f"clip zero-shot accuracy {accuracy:.3f}")
     meta = {
-        "command": train_command("clip", seed, steps),
+        "command": train_command("clip", seed, steps, resume=resume),
         "seconds": round(time.time() - start, 1),
+        "history": history,
         "zero_shot_accuracy": round(accuracy, 4),
     }
     return save_clip(model, WEIGHTS_DIR / "clip", meta)
@@ -402,14 +436,18 @@ def train_audio(
     n_items: int = 2000,
     real: Path | None = None,
     real_folds: tuple[int, ...] = REAL_FOLDS,
+    resume: bool = False,
     log: Log = print,
 ) -> Path:
     """Train the audio encoder with soundedit.train (all four losses) against the tiny CLIP.
 
+    With ``resume`` it continues from the committed encoder at half the learning rate (after
+    the tiny CLIP was itself resumed, so that the two spaces stay close).
+
     ``real`` is a folder in the ESC-50 layout: its in-world clips of ``real_folds`` join the
     synthetic scenes (audio<->text, self-supervised and weak-pair terms; see realworld.py).
     """
-    from soundedit.encoders.audio import save_audio_encoder
+    from soundedit.encoders.audio import load_audio_encoder, save_audio_encoder
     from soundedit.encoders.clip import ClipBridge
     from soundedit.train import LossConfig, TrainConfig, train_audio_encoder
 
@@ -432,7 +470,7 @@ def train_audio(
         max_steps=steps,
         batch_size=batch,
         optimizer="adamw",
-        lr=2e-3,
+        lr=1e-3 if resume else 2e-3,
         weight_decay=1e-4,
         schedule="cosine",
         warmup_steps=50,
@@ -441,10 +479,15 @@ def train_audio(
         progress=False,
         val_every=5,
     )
-    result = train_audio_encoder(config, train_items, val_items, clip=clip, log=log)
+    encoder = load_audio_encoder(WEIGHTS_DIR / "audio_encoder").train() if resume else None
+    history = previous_runs("audio_encoder") if resume else []
+    result = train_audio_encoder(
+        config, train_items, val_items, clip=clip, encoder=encoder, log=log
+    )
     meta = {
-        "command": train_command("audio", seed, steps) + _real_args(real, real_folds),
+        "command": train_command("audio", seed, steps, resume=resume) + _real_args(real, real_folds),
         "seconds": round(time.time() - start, 1),
+        "history": history,
         "history": result.history[-1] if result.history else {},
         "losses": "text + image + augment + weak_kl (soundedit.train)",
         "real_audio": REAL_AUDIO_NOTE if real is not None else None,
