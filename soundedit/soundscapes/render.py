@@ -375,18 +375,18 @@ def _stars_pattern(size, g) -> torch.Tensor:
 
 
 def _bird_masks(size, g) -> torch.Tensor:
-    n = 12
+    n = 16
     coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     y, x = torch.meshgrid(coords, coords, indexing="ij")
     masks = torch.zeros(n, size, size)
     centres = torch.rand(n, 2, generator=g)
     px = 1.0 / size
     for i, (cx, cy) in enumerate(centres.tolist()):
-        cx, cy = 0.08 + 0.84 * cx, 0.07 + 0.33 * cy
-        wing = 0.06
+        cx, cy = 0.08 + 0.84 * cx, 0.07 + 0.36 * cy
+        wing = 0.07
         dxs = (x - cx).abs()
         v = cy - 0.7 * (wing - dxs)  # a "v": wings rise away from the body
-        masks[i] = torch.sigmoid((1.1 * px - (y - v).abs()) / px * 3) * (dxs < wing).float()
+        masks[i] = torch.sigmoid((1.4 * px - (y - v).abs()) / px * 3) * (dxs < wing).float()
     return masks
 
 
