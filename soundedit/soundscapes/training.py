@@ -488,7 +488,7 @@ def train_audio(
         "command": train_command("audio", seed, steps, resume=resume) + _real_args(real, real_folds),
         "seconds": round(time.time() - start, 1),
         "history": history,
-        "history": result.history[-1] if result.history else {},
+        "last_epoch": result.history[-1] if result.history else {},
         "losses": "text + image + augment + weak_kl (soundedit.train)",
         "real_audio": REAL_AUDIO_NOTE if real is not None else None,
     }

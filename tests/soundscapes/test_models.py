@@ -53,3 +53,24 @@ def test_committed_files_are_small():
     files = list(WEIGHTS_DIR.glob("*.safetensors")) if WEIGHTS_DIR.is_dir() else []
     assert all(f.stat().st_size < 20_000_000 for f in files)
     assert sum(f.stat().st_size for f in files) <= 30_000_000
+
+
+def test_a_resumed_run_starts_from_the_committed_weights_and_names_every_run(
+    tmp_path, monkeypatch
+):
+    import json
+    import shutil
+
+    from soundedit.soundscapes import training
+
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(WEIGHTS_DIR / f"probe{suffix}", tmp_path / f"probe{suffix}")
+    before = json.loads((tmp_path / "probe.json").read_text())["meta"]
+    monkeypatch.setattr(training, "WEIGHTS_DIR", tmp_path)
+    training.train_probe(seed=3, steps=1, batch=4, resume=True, log=lambda line: None)
+    meta = json.loads((tmp_path / "probe.json").read_text())["meta"]
+    assert meta["command"].endswith("--seed 3 --steps 1 --resume")
+    assert meta["history"][-1]["command"] == before["command"]
+    assert meta["history"][:-1] == before.get("history", [])
+    # one step at a small learning rate from the committed probe still reads renders well
+    assert max(probe_errors(load_probe(tmp_path / "probe"), n=64, seed=7).values()) < 0.1
