@@ -57,6 +57,20 @@ def _register_train(sub) -> None:
         help="continue from the committed weights (probe, generator, clip, audio)",
     )
     p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generator: stop after N steps of the --steps schedule (a longer run's snapshot)",
+    )
+    p.add_argument(
+        "--clip-features",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="generator: weight of the tiny-CLIP perceptual term (0 = pixels only)",
+    )
+    p.add_argument(
         "--real",
         type=Path,
         default=None,
@@ -188,6 +202,8 @@ def _run_train(args) -> int:
             kwargs["steps"] = args.steps
         if args.resume and model != "recogniser":
             kwargs["resume"] = True
+        if model == "generator":
+            kwargs.update(stop_after=args.stop_after, clip_features=args.clip_features)
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
         path = trainers[model](**kwargs, log=_log)

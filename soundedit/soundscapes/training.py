@@ -168,13 +168,19 @@ def train_generator(
     steps: int = 10_000,
     batch: int = 16,
     resume: bool = False,
+    stop_after: int | None = None,
+    clip_features: float = 0.0,
     snapshot_every: int = 1000,
     log: Log = print,
 ) -> Path:
     """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*
 
     With ``resume`` the run starts from the committed generator (a further cosine cycle; its
-    seed should differ from the first run's so that it sees new scenes). Every
+    seed should differ from the first run's so that it sees new scenes). ``stop_after`` ends
+    the run after that many steps of the ``steps``-long schedule (what a snapshot of a longer
+    run holds). ``clip_features`` weighs a perceptual term: the committed tiny CLIP's image
+    embedding of G(z) should match that of the render, which asks for what the captions name
+    (a flock of birds, bent trees) even where the pixel error of a small shape is small. Every
     ``snapshot_every`` steps (0 = never) the generator so far is written to
     ``out/soundscapes-snapshots/`` (outside git) so a long run can be inspected while it trains.
     """
@@ -185,16 +191,20 @@ def train_generator(
     g = torch.Generator().manual_seed(seed)
     G = load_generator(WEIGHTS_DIR / "generator.safetensors").train() if resume else build_generator()
     history = previous_runs("generator") if resume else []
+    features = _frozen_clip_images() if clip_features else None
     peak = 2e-3 if resume else 5e-3
     opt = torch.optim.Adam(G.parameters(), lr=peak, betas=(0.9, 0.99))
     start = time.time()
-    for step in range(steps):
+    for step in range(steps if stop_after is None else min(stop_after, steps)):
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, steps, peak)
         z = torch.randn(batch, G.style_dim, generator=g)
         with torch.no_grad():
             target = render(params_from_z(z))
-        loss = regression_loss(generator_images(G, z), target)
+        fake = generator_images(G, z)
+        loss = regression_loss(fake, target)
+        if features is not None:
+            loss = loss + clip_features * feature_distance(features, fake, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -206,12 +216,32 @@ def train_generator(
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
     meta = {
-        "command": train_command("generator", seed, steps, resume=resume),
+        "command": train_command("generator", seed, steps, resume=resume)
+        + (f" --stop-after {stop_after}" if stop_after is not None else "")
+        + (f" --clip-features {clip_features:g}" if clip_features else ""),
         "seconds": round(time.time() - start, 1),
         "history": history,
         "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
     }
     return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
+
+
+def _frozen_clip_images():
+    """The committed tiny CLIP's image tower, frozen: images in [-1, 1] -> unit embeddings."""
+    from soundedit.weights_io import load_weights
+
+    model = build_tiny_clip()
+    tensors, _ = load_weights(WEIGHTS_DIR / "clip", kind="open_clip")
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    model.eval().requires_grad_(False)
+    return lambda images: nn.functional.normalize(model.encode_image(clip_normalize(images)), dim=-1)
+
+
+def feature_distance(features, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean cosine distance between the embeddings of G(z) and of the render it should draw."""
+    with torch.no_grad():
+        wanted = features(real)
+    return (1 - (features(fake) * wanted).sum(dim=-1)).mean()
 
 
 SNAPSHOT_DIR = Path("out") / "soundscapes-snapshots"
