@@ -211,7 +211,8 @@ def _gusts_on_ground(img, p, y, x, horizon):
     depth = ((y - horizon) / (1 - horizon)).clamp(0, 1)
     bands = 0.5 + 0.5 * torch.sin(2 * math.pi * (3.0 * x - 5.0 * depth) + 1.3)
     land = (y > horizon).float() * (x < 1.0 - 0.85 * p["sea"]).float()
-    return _paint(img, 0.55 * p["wind"] * bands**2 * land, torch.tensor([0.9, 0.88, 0.7], device=dev))
+    sand = torch.tensor([0.9, 0.88, 0.7], device=dev)
+    return _paint(img, 0.55 * p["wind"] * bands**2 * land, sand)
 
 
 def _trees(img, p, y, x, horizon, px):

@@ -33,10 +33,12 @@ def cosine_lr(step: int, steps: int, base: float, warmup: int = 100) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def train_command(model: str, seed: int, steps: int, *, resume: bool = False) -> str:
+def train_command(
+    model: str, seed: int, steps: int, *, resume: bool = False, extra: str = ""
+) -> str:
     """The command line that reproduces a training run (stored in the weights' json)."""
     command = f"python -m soundedit soundscapes train --model {model} --seed {seed} --steps {steps}"
-    return command + (" --resume" if resume else "")
+    return command + (" --resume" if resume else "") + extra
 
 
 def previous_runs(name: str) -> list[dict]:
@@ -185,26 +187,22 @@ def train_generator(
     ``out/soundscapes-snapshots/`` (outside git) so a long run can be inspected while it trains.
     """
     from soundedit.gan.checkpoints import load_generator, save_generator
-    from soundedit.soundscapes.params import params_from_z
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    G = load_generator(WEIGHTS_DIR / "generator.safetensors").train() if resume else build_generator()
+    if resume:
+        G = load_generator(WEIGHTS_DIR / "generator.safetensors").train()
+    else:
+        G = build_generator()
     history = previous_runs("generator") if resume else []
-    features = _frozen_clip_images() if clip_features else None
+    features = (clip_features, frozen_clip_images()) if clip_features else None
     peak = 2e-3 if resume else 5e-3
     opt = torch.optim.Adam(G.parameters(), lr=peak, betas=(0.9, 0.99))
     start = time.time()
     for step in range(steps if stop_after is None else min(stop_after, steps)):
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, steps, peak)
-        z = torch.randn(batch, G.style_dim, generator=g)
-        with torch.no_grad():
-            target = render(params_from_z(z))
-        fake = generator_images(G, z)
-        loss = regression_loss(fake, target)
-        if features is not None:
-            loss = loss + clip_features * feature_distance(features, fake, target)
+        loss = generator_loss(G, torch.randn(batch, G.style_dim, generator=g), features)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -215,10 +213,9 @@ def train_generator(
     G.eval()
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
+    extra = _generator_args(stop_after, clip_features)
     meta = {
-        "command": train_command("generator", seed, steps, resume=resume)
-        + (f" --stop-after {stop_after}" if stop_after is not None else "")
-        + (f" --clip-features {clip_features:g}" if clip_features else ""),
+        "command": train_command("generator", seed, steps, resume=resume, extra=extra),
         "seconds": round(time.time() - start, 1),
         "history": history,
         "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
@@ -226,7 +223,27 @@ def train_generator(
     return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
 
 
-def _frozen_clip_images():
+def generator_loss(G, z: torch.Tensor, features=None) -> torch.Tensor:
+    """The loss of G(z) against render(params_from_z(z)): :func:`regression_loss`, plus with
+    ``features`` = (weight, embed) the weighted :func:`feature_distance` of their embeddings."""
+    from soundedit.soundscapes.params import params_from_z
+
+    with torch.no_grad():
+        target = render(params_from_z(z))
+    fake = generator_images(G, z)
+    loss = regression_loss(fake, target)
+    if features is not None:
+        weight, embed = features
+        loss = loss + weight * feature_distance(embed, fake, target)
+    return loss
+
+
+def _generator_args(stop_after: int | None, clip_features: float) -> str:
+    stop = f" --stop-after {stop_after}" if stop_after is not None else ""
+    return stop + (f" --clip-features {clip_features:g}" if clip_features else "")
+
+
+def frozen_clip_images():
     """The committed tiny CLIP's image tower, frozen: images in [-1, 1] -> unit embeddings."""
     from soundedit.weights_io import load_weights
 
@@ -234,7 +251,11 @@ def _frozen_clip_images():
     tensors, _ = load_weights(WEIGHTS_DIR / "clip", kind="open_clip")
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     model.eval().requires_grad_(False)
-    return lambda images: nn.functional.normalize(model.encode_image(clip_normalize(images)), dim=-1)
+
+    def embed(images: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(model.encode_image(clip_normalize(images)), dim=-1)
+
+    return embed
 
 
 def feature_distance(features, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -479,7 +500,7 @@ def train_audio(
     """
     from soundedit.encoders.audio import load_audio_encoder, save_audio_encoder
     from soundedit.encoders.clip import ClipBridge
-    from soundedit.train import LossConfig, TrainConfig, train_audio_encoder
+    from soundedit.train import train_audio_encoder
 
     start = time.time()
     torch.manual_seed(seed)
@@ -493,10 +514,31 @@ def train_audio(
         log(f"audio: {len(clips)} real in-world clips x {REAL_VARIANTS} takes from {real}")
     val_items = scene_items(128, seed=50_000 + seed)
     log(f"audio: {len(train_items)} training items made in {time.time() - start:.0f}s")
-    batch = 64
-    config = TrainConfig(
+    config = _audio_config(seed=seed, steps=steps, n_train=len(train_items), resume=resume)
+    encoder = load_audio_encoder(WEIGHTS_DIR / "audio_encoder").train() if resume else None
+    history = previous_runs("audio_encoder") if resume else []
+    result = train_audio_encoder(
+        config, train_items, val_items, clip=clip, encoder=encoder, log=log
+    )
+    real_args = _real_args(real, real_folds)
+    meta = {
+        "command": train_command("audio", seed, steps, resume=resume, extra=real_args),
+        "seconds": round(time.time() - start, 1),
+        "history": history,
+        "last_epoch": result.history[-1] if result.history else {},
+        "losses": "text + image + augment + weak_kl (soundedit.train)",
+        "real_audio": REAL_AUDIO_NOTE if real is not None else None,
+    }
+    return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
+
+
+def _audio_config(*, seed: int, steps: int, n_train: int, resume: bool, batch: int = 64):
+    """The audio encoder's TrainConfig: all four losses, AdamW, cosine, half lr when resumed."""
+    from soundedit.train import LossConfig, TrainConfig
+
+    return TrainConfig(
         encoder=dict(AUDIO_ENCODER_CONFIG),
-        epochs=max(1, math.ceil(steps / (len(train_items) // batch))),
+        epochs=max(1, math.ceil(steps / (n_train // batch))),
         max_steps=steps,
         batch_size=batch,
         optimizer="adamw",
@@ -509,20 +551,6 @@ def train_audio(
         progress=False,
         val_every=5,
     )
-    encoder = load_audio_encoder(WEIGHTS_DIR / "audio_encoder").train() if resume else None
-    history = previous_runs("audio_encoder") if resume else []
-    result = train_audio_encoder(
-        config, train_items, val_items, clip=clip, encoder=encoder, log=log
-    )
-    meta = {
-        "command": train_command("audio", seed, steps, resume=resume) + _real_args(real, real_folds),
-        "seconds": round(time.time() - start, 1),
-        "history": history,
-        "last_epoch": result.history[-1] if result.history else {},
-        "losses": "text + image + augment + weak_kl (soundedit.train)",
-        "real_audio": REAL_AUDIO_NOTE if real is not None else None,
-    }
-    return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
 
 
 REAL_AUDIO_NOTE = (

@@ -74,3 +74,38 @@ def test_a_resumed_run_starts_from_the_committed_weights_and_names_every_run(
     assert meta["history"][:-1] == before.get("history", [])
     # one step at a small learning rate from the committed probe still reads renders well
     assert max(probe_errors(load_probe(tmp_path / "probe"), n=64, seed=7).values()) < 0.1
+
+
+@needs_weights
+def test_a_generator_snapshot_run_with_the_clip_term_names_its_whole_command(
+    tmp_path, monkeypatch
+):
+    import json
+    import shutil
+
+    from soundedit.soundscapes import training
+
+    for name in ("generator", "clip"):
+        for suffix in (".safetensors", ".json"):
+            shutil.copy(WEIGHTS_DIR / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    monkeypatch.setattr(training, "WEIGHTS_DIR", tmp_path)
+    steps = []
+    training.train_generator(
+        seed=4, steps=50, stop_after=2, batch=2, resume=True, clip_features=1.5,
+        snapshot_every=0, log=steps.append,
+    )  # fmt: skip
+    meta = json.loads((tmp_path / "generator.json").read_text())["meta"]
+    wanted = "--seed 4 --steps 50 --resume --stop-after 2 --clip-features 1.5"
+    assert meta["command"].endswith(wanted)
+    assert [line.split()[2] for line in steps] == ["0/50"]  # two steps run, the first logged
+
+
+@needs_weights
+def test_the_clip_term_is_zero_for_the_render_itself_and_grows_for_a_blur():
+    from soundedit.soundscapes import training
+
+    embed = training.frozen_clip_images()
+    images = render(sample_params(4, torch.Generator().manual_seed(0)))
+    blurred = torch.nn.functional.avg_pool2d(images, 5, stride=1, padding=2)
+    assert training.feature_distance(embed, images, images).abs() < 1e-5
+    assert training.feature_distance(embed, blurred, images) > 0.01
