@@ -71,6 +71,13 @@ def _register_train(sub) -> None:
         help="generator: weight of the tiny-CLIP perceptual term (0 = pixels only)",
     )
     p.add_argument(
+        "--event-weight",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="generator: weight of the error where the scene's events show (0 = none)",
+    )
+    p.add_argument(
         "--real",
         type=Path,
         default=None,
@@ -203,7 +210,11 @@ def _run_train(args) -> int:
         if args.resume and model != "recogniser":
             kwargs["resume"] = True
         if model == "generator":
-            kwargs.update(stop_after=args.stop_after, clip_features=args.clip_features)
+            kwargs.update(
+                stop_after=args.stop_after,
+                clip_features=args.clip_features,
+                event_weight=args.event_weight,
+            )
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
         path = trainers[model](**kwargs, log=_log)

@@ -172,6 +172,7 @@ def train_generator(
     resume: bool = False,
     stop_after: int | None = None,
     clip_features: float = 0.0,
+    event_weight: float = 0.0,
     snapshot_every: int = 1000,
     log: Log = print,
 ) -> Path:
@@ -182,7 +183,8 @@ def train_generator(
     the run after that many steps of the ``steps``-long schedule (what a snapshot of a longer
     run holds). ``clip_features`` weighs a perceptual term: the committed tiny CLIP's image
     embedding of G(z) should match that of the render, which asks for what the captions name
-    (a flock of birds, bent trees) even where the pixel error of a small shape is small. Every
+    (a flock of birds, bent trees) even where the pixel error of a small shape is small.
+    ``event_weight`` adds the error averaged over where the events show (:func:`event_mask`). Every
     ``snapshot_every`` steps (0 = never) the generator so far is written to
     ``out/soundscapes-snapshots/`` (outside git) so a long run can be inspected while it trains.
     """
@@ -202,7 +204,8 @@ def train_generator(
     for step in range(steps if stop_after is None else min(stop_after, steps)):
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, steps, peak)
-        loss = generator_loss(G, torch.randn(batch, G.style_dim, generator=g), features)
+        z = torch.randn(batch, G.style_dim, generator=g)
+        loss = generator_loss(G, z, features, events=event_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -213,7 +216,7 @@ def train_generator(
     G.eval()
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
-    extra = _generator_args(stop_after, clip_features)
+    extra = _generator_args(stop_after, clip_features, event_weight)
     meta = {
         "command": train_command("generator", seed, steps, resume=resume, extra=extra),
         "seconds": round(time.time() - start, 1),
@@ -223,24 +226,45 @@ def train_generator(
     return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
 
 
-def generator_loss(G, z: torch.Tensor, features=None) -> torch.Tensor:
+def generator_loss(G, z: torch.Tensor, features=None, events: float = 0.0) -> torch.Tensor:
     """The loss of G(z) against render(params_from_z(z)): :func:`regression_loss`, plus with
-    ``features`` = (weight, embed) the weighted :func:`feature_distance` of their embeddings."""
+    ``features`` = (weight, embed) the weighted :func:`feature_distance` of their embeddings,
+    plus ``events`` times the mean error where the scene's events show (:func:`event_mask`)."""
     from soundedit.soundscapes.params import params_from_z
 
+    params = params_from_z(z)
     with torch.no_grad():
-        target = render(params_from_z(z))
+        target = render(params)
+        mask = event_mask(params, target) if events else None
     fake = generator_images(G, z)
     loss = regression_loss(fake, target)
     if features is not None:
         weight, embed = features
         loss = loss + weight * feature_distance(embed, fake, target)
+    if mask is not None:
+        error = (fake - target).abs().mean(dim=1, keepdim=True)
+        loss = loss + events * (mask * error).sum() / (mask.sum() + 1e-6)
     return loss
 
 
-def _generator_args(stop_after: int | None, clip_features: float) -> str:
+def event_mask(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
+    """Where the sparse events (rain ... sea) show: |render - render without them|, [B, 1, H, W].
+
+    A small event (a flock of birds is 6 % of the picture) weighs little in a mean over all
+    pixels; the error averaged over this mask counts it as much as a downpour.
+    """
+    from soundedit.soundscapes.params import ACTIVE_PROBABILITY, INDEX
+
+    sparse = [INDEX[name] for name, share in ACTIVE_PROBABILITY.items() if share is not None]
+    without = params.clone()
+    without[:, sparse] = 0.0
+    return (rendered - render(without)).abs().mean(dim=1, keepdim=True)
+
+
+def _generator_args(stop_after: int | None, clip_features: float, events: float) -> str:
     stop = f" --stop-after {stop_after}" if stop_after is not None else ""
-    return stop + (f" --clip-features {clip_features:g}" if clip_features else "")
+    clip = f" --clip-features {clip_features:g}" if clip_features else ""
+    return stop + clip + (f" --event-weight {events:g}" if events else "")
 
 
 def frozen_clip_images():

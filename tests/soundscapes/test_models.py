@@ -92,10 +92,10 @@ def test_a_generator_snapshot_run_with_the_clip_term_names_its_whole_command(
     steps = []
     training.train_generator(
         seed=4, steps=50, stop_after=2, batch=2, resume=True, clip_features=1.5,
-        snapshot_every=0, log=steps.append,
+        event_weight=2.0, snapshot_every=0, log=steps.append,
     )  # fmt: skip
     meta = json.loads((tmp_path / "generator.json").read_text())["meta"]
-    wanted = "--seed 4 --steps 50 --resume --stop-after 2 --clip-features 1.5"
+    wanted = "--steps 50 --resume --stop-after 2 --clip-features 1.5 --event-weight 2"
     assert meta["command"].endswith(wanted)
     assert [line.split()[2] for line in steps] == ["0/50"]  # two steps run, the first logged
 
@@ -109,3 +109,17 @@ def test_the_clip_term_is_zero_for_the_render_itself_and_grows_for_a_blur():
     blurred = torch.nn.functional.avg_pool2d(images, 5, stride=1, padding=2)
     assert training.feature_distance(embed, images, images).abs() < 1e-5
     assert training.feature_distance(embed, blurred, images) > 0.01
+
+
+def test_the_event_mask_covers_the_events_and_nothing_else():
+    from soundedit.soundscapes.params import make_params
+    from soundedit.soundscapes.training import event_mask
+
+    quiet = make_params(2, night=0.2, clouds=0.5, mountains=0.4)
+    assert event_mask(quiet, render(quiet)).max() == 0  # no sparse event: nothing to weigh
+    birds = make_params(1, birds=1.0)
+    mask = event_mask(birds, render(birds))[0, 0]
+    share = (mask > 0.1).float().mean()
+    assert 0.03 < share < 0.3  # the flock, not the whole sky
+    sky, ground = mask[: mask.shape[0] // 2], mask[mask.shape[0] * 3 // 4 :]
+    assert sky.max() > 0.5 and ground.max() == 0
