@@ -78,6 +78,11 @@ def _register_train(sub) -> None:
         help="generator: weight of the error where the scene's events show (0 = none)",
     )
     p.add_argument(
+        "--per-event",
+        action="store_true",
+        help="generator: with --event-weight, average each event's pixels on their own",
+    )
+    p.add_argument(
         "--real",
         type=Path,
         default=None,
@@ -214,6 +219,7 @@ def _run_train(args) -> int:
                 stop_after=args.stop_after,
                 clip_features=args.clip_features,
                 event_weight=args.event_weight,
+                per_event=args.per_event,
             )
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))

@@ -173,6 +173,7 @@ def train_generator(
     stop_after: int | None = None,
     clip_features: float = 0.0,
     event_weight: float = 0.0,
+    per_event: bool = False,
     snapshot_every: int = 1000,
     log: Log = print,
 ) -> Path:
@@ -181,10 +182,9 @@ def train_generator(
     With ``resume`` the run starts from the committed generator (a further cosine cycle; its
     seed should differ from the first run's so that it sees new scenes). ``stop_after`` ends
     the run after that many steps of the ``steps``-long schedule (what a snapshot of a longer
-    run holds). ``clip_features`` weighs a perceptual term: the committed tiny CLIP's image
-    embedding of G(z) should match that of the render, which asks for what the captions name
-    (a flock of birds, bent trees) even where the pixel error of a small shape is small.
-    ``event_weight`` adds the error averaged over where the events show (:func:`event_mask`). Every
+    run holds). ``clip_features`` weighs a perceptual term (:func:`feature_distance`);
+    ``event_weight`` the error where the events show (:func:`event_mask`; each event on its
+    own with ``per_event``: :func:`event_weights`). Every
     ``snapshot_every`` steps (0 = never) the generator so far is written to
     ``out/soundscapes-snapshots/`` (outside git) so a long run can be inspected while it trains.
     """
@@ -205,7 +205,7 @@ def train_generator(
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, steps, peak)
         z = torch.randn(batch, G.style_dim, generator=g)
-        loss = generator_loss(G, z, features, events=event_weight)
+        loss = generator_loss(G, z, features, events=event_weight, per_event=per_event)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -216,7 +216,7 @@ def train_generator(
     G.eval()
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
-    extra = _generator_args(stop_after, clip_features, event_weight)
+    extra = _generator_args(stop_after, clip_features, event_weight, per_event)
     meta = {
         "command": train_command("generator", seed, steps, resume=resume, extra=extra),
         "seconds": round(time.time() - start, 1),
@@ -226,25 +226,52 @@ def train_generator(
     return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
 
 
-def generator_loss(G, z: torch.Tensor, features=None, events: float = 0.0) -> torch.Tensor:
+def generator_loss(
+    G, z: torch.Tensor, features=None, events: float = 0.0, per_event: bool = False
+) -> torch.Tensor:
     """The loss of G(z) against render(params_from_z(z)): :func:`regression_loss`, plus with
     ``features`` = (weight, embed) the weighted :func:`feature_distance` of their embeddings,
-    plus ``events`` times the mean error where the scene's events show (:func:`event_mask`)."""
+    plus ``events`` times the mean error where the scene's events show (:func:`event_mask`;
+    with ``per_event`` each event's pixels are averaged on their own: :func:`event_weights`)."""
     from soundedit.soundscapes.params import params_from_z
 
     params = params_from_z(z)
     with torch.no_grad():
         target = render(params)
-        mask = event_mask(params, target) if events else None
+        weights = None
+        if events:
+            weights = event_weights(params, target) if per_event else event_mask(params, target)
+            weights = weights / (weights.sum() + 1e-6)
     fake = generator_images(G, z)
     loss = regression_loss(fake, target)
     if features is not None:
         weight, embed = features
         loss = loss + weight * feature_distance(embed, fake, target)
-    if mask is not None:
+    if weights is not None:
         error = (fake - target).abs().mean(dim=1, keepdim=True)
-        loss = loss + events * (mask * error).sum() / (mask.sum() + 1e-6)
+        loss = loss + events * (weights * error).sum()
     return loss
+
+
+def event_weights(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
+    """Each sparse event present in the batch gets the same total weight, spread over where it
+    shows (|render - render without that event|): [B, 1, H, W], summing to the event count.
+
+    Under :func:`event_mask` a flock of birds is a few percent of the batch's event pixels next
+    to rain and sea; here it weighs as much as each of them.
+    """
+    from soundedit.soundscapes.params import ACTIVE_PROBABILITY, INDEX
+
+    total = torch.zeros_like(rendered[:, :1])
+    for name, share in ACTIVE_PROBABILITY.items():
+        present = params[:, INDEX[name]] > 0
+        if share is None or not present.any():
+            continue
+        without = params[present].clone()
+        without[:, INDEX[name]] = 0.0
+        diff = (rendered[present] - render(without)).abs().mean(dim=1, keepdim=True)
+        total[present] += diff / (diff.sum() + 1e-6)
+    return total
 
 
 def event_mask(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
@@ -261,10 +288,13 @@ def event_mask(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
     return (rendered - render(without)).abs().mean(dim=1, keepdim=True)
 
 
-def _generator_args(stop_after: int | None, clip_features: float, events: float) -> str:
+def _generator_args(
+    stop_after: int | None, clip_features: float, events: float, per_event: bool
+) -> str:
     stop = f" --stop-after {stop_after}" if stop_after is not None else ""
     clip = f" --clip-features {clip_features:g}" if clip_features else ""
-    return stop + clip + (f" --event-weight {events:g}" if events else "")
+    event = f" --event-weight {events:g}" if events else ""
+    return stop + clip + event + (" --per-event" if per_event else "")
 
 
 def frozen_clip_images():
@@ -283,7 +313,11 @@ def frozen_clip_images():
 
 
 def feature_distance(features, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """Mean cosine distance between the embeddings of G(z) and of the render it should draw."""
+    """Mean cosine distance between the embeddings of G(z) and of the render it should draw.
+
+    With the tiny CLIP's image tower this asks for what the captions name (a flock of birds,
+    bent trees) even where a small shape's pixel error is small.
+    """
     with torch.no_grad():
         wanted = features(real)
     return (1 - (features(fake) * wanted).sum(dim=-1)).mean()

@@ -123,3 +123,16 @@ def test_the_event_mask_covers_the_events_and_nothing_else():
     assert 0.03 < share < 0.3  # the flock, not the whole sky
     sky, ground = mask[: mask.shape[0] // 2], mask[mask.shape[0] * 3 // 4 :]
     assert sky.max() > 0.5 and ground.max() == 0
+
+
+def test_per_event_weights_give_a_small_flock_as_much_as_a_downpour():
+    from soundedit.soundscapes.params import make_params
+    from soundedit.soundscapes.training import event_mask, event_weights
+
+    scenes = torch.cat([make_params(birds=1.0), make_params(rain=1.0, sea=1.0)])
+    images = render(scenes)
+    weights = event_weights(scenes, images)
+    assert float(weights.sum()) == pytest.approx(3.0, rel=1e-4)  # birds, rain, sea: 1 each
+    assert float(weights[0].sum()) == pytest.approx(1.0, rel=1e-4)
+    mask = event_mask(scenes, images)
+    assert float(mask[0].sum() / mask.sum()) < 0.25  # the flock's share when pooled
