@@ -3,6 +3,7 @@
     python app.py                      # http://127.0.0.1:7860
     python app.py --host 0.0.0.0 --port 8080
     SOUNDEDIT_HOST=0.0.0.0 SOUNDEDIT_PORT=8080 python app.py
+    python app.py --bench [--world NAME] [--repeats N]   # click-to-picture time vs the edit
 
 The page itself lives in demo/ (layout and handlers); the editing in the soundedit library.
 """
@@ -36,6 +37,14 @@ def port_number(text: str) -> int:
     return port
 
 
+def repeat_count(text: str) -> int:
+    """argparse type: how many edits --bench times, 1 … 50."""
+    count = int(text) if text.strip().isdigit() else -1
+    if not 1 <= count <= 50:
+        raise argparse.ArgumentTypeError(f"must be a whole number in [1, 50], got {text!r}")
+    return count
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(description="Serve the soundedit web app.")
@@ -51,6 +60,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="port, 1-65535 (default 7860; env SOUNDEDIT_PORT)",
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (env SOUNDEDIT_DEVICE)")
+    parser.add_argument(
+        "--bench",
+        action="store_true",
+        help="serve nothing: time the page's Run from click to final picture against the edit "
+        "itself, one JSON line per repeat and one with the medians (demo/bench.py)",
+    )
+    parser.add_argument("--world", default=None, help="--bench: the world (default the page's)")
+    parser.add_argument(
+        "--repeats", type=repeat_count, default=3, help="--bench: timed edits, 1-50 (default 3)"
+    )
     return parser.parse_args(argv)
 
 
@@ -78,6 +97,9 @@ def bind_problem(host: str, port: int, error: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.bench:
+        bench(args)
+        return
     check_port_free(args.host, args.port)
     from demo import WorldCatalog, build_demo, launch_options, queue_options
 
@@ -87,6 +109,25 @@ def main(argv: list[str] | None = None) -> None:
         demo.launch(server_name=args.host, server_port=args.port, **launch_options())
     except OSError as e:  # taken between the check and the launch
         print(f"app.py: error: {bind_problem(args.host, args.port, e)}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def bench(args: argparse.Namespace) -> None:
+    """Print demo.bench's rows as JSON lines; a world that cannot load is named, not traced."""
+    import json
+
+    from demo.bench import time_page
+    from demo.errors import plain_message
+
+    try:
+        device = args.device or default_device()
+        for row in time_page(args.world, repeats=args.repeats, device=device):
+            print(json.dumps(row), flush=True)
+    except Exception as e:
+        message = plain_message(e)
+        if message is None:
+            raise
+        print(f"app.py --bench: error: {message}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

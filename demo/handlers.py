@@ -24,6 +24,7 @@ from demo.results import (
     finish_text,
     interpolation_chain,
     main_image_key,
+    on_screen,
     progress_text,
 )
 from demo.session import Sessions
@@ -58,7 +59,8 @@ RUN_INPUTS = (  # the Run handler's form fields (the components of the same name
     "preview_every",
 )
 RUN_OUTPUTS = (
-    "live",  # gr.Image: the latest preview
+    "watch_source",  # gr.Image: the source, beside the preview at the same size
+    "live",  # gr.Image: the latest preview, then the result
     "status",  # gr.Markdown: step, loss, similarity
     "out_source",  # gr.Image ×4: the result row
     "out_sound",
@@ -168,7 +170,7 @@ class Handlers:
             source_latent=latent_file if source == "latent" else None,
             overrides={"truncation": float(truncation)},
         )
-        return render_latent(bundle, source_latent(bundle, start).to(bundle.device))
+        return on_screen(render_latent(bundle, source_latent(bundle, start).to(bundle.device)))
 
     # ---- run, stop, slider ----------------------------------------------------------------
 
@@ -197,18 +199,21 @@ class Handlers:
     def _run_stream(self, edit_request, world: str, session: str):
         skip = gr.skip()
         bundle = self.bundle(world)
+        rest = (skip,) * (len(RUN_OUTPUTS) - 3)  # the result row etc. stay as they are
         clear = (None,) * 4 + (gr.update(value=0, interactive=False), None, None, "", None, None)
-        yield (skip, "Starting…") + clear
+        yield (None, skip, "Starting…") + clear
         for kind, value, seconds in self._stream(bundle, edit_request, session):
-            if kind == "step":
-                live = skip if value.preview is None else value.preview
-                rest = (skip,) * (len(RUN_OUTPUTS) - 2)  # the result row etc. stay as they are
-                yield (live, progress_text(value, seconds=seconds), *rest)
+            if kind == "source":
+                yield (on_screen(value), skip, skip, *rest)
+            elif kind == "step":
+                live = skip if value.preview is None else on_screen(value.preview)
+                yield (skip, live, progress_text(value, seconds=seconds), *rest)
             else:
-                yield self._finish_view(bundle, world, edit_request, value, session)
+                yield from self._finish_views(bundle, world, edit_request, value, session)
 
     def _stream(self, bundle, edit_request, session: str) -> Iterator[tuple[str, Any, float]]:
-        """("step", EditStep, seconds) now and then; last ("result", EditResult, seconds).
+        """("source", image) first, ("step", EditStep) now and then, last ("result", EditResult),
+        each with the seconds since the start.
 
         Previews are passed on as they come; plain steps at most every STREAM_SECONDS, so that
         the page stays responsive without flooding it. A Stop pressed meanwhile stops the run
@@ -219,8 +224,12 @@ class Handlers:
         stop = self.sessions.stop_flag(session)  # cleared by Sessions.begin when the run was asked
         start = last_sent = time.perf_counter()
         run = run_edit(bundle, edit_request)
+        source_shown = False
         for step in run:
             now = time.perf_counter()
+            if not source_shown:  # rendered just before the first step
+                source_shown = True
+                yield "source", run.source_image, now - start
             if step.preview is not None or now - last_sent > STREAM_SECONDS:
                 last_sent = now
                 yield "step", step, now - start
@@ -228,10 +237,11 @@ class Handlers:
                 run.stop()
         yield "result", run.result(), time.perf_counter() - start
 
-    def _finish_view(self, bundle, world, edit_request, result, session) -> tuple:
+    def _finish_views(self, bundle, world, edit_request, result, session) -> Iterator[tuple]:
+        """The pictures at once, then the downloads (written meanwhile) and the report."""
+        skip = gr.skip()
         images = result.images
-        files, command, report = self._downloads(bundle, world, edit_request, result, session)
-        for note in report.get("notices", []):
+        for note in result.report.get("notices", []):
             gr.Warning(note)
         chain = interpolation_chain(result.latents)
         main = main_image_key(images)
@@ -248,18 +258,22 @@ class Handlers:
             interactive=len(chain) > 1,
             label="Interpolate: " + " ↔ ".join(f"{k} ({i})" for i, k in enumerate(chain)),
         )
-        stopped = result.report.get("stopped_at") is not None
-        return (
-            images[main],
-            finish_text(result.report, stopped=stopped),
-            *(images.get(k) for k in IMAGE_KEYS),
+        done = finish_text(result.report, stopped=result.report.get("stopped_at") is not None)
+        yield (
+            on_screen(images["source"]),
+            on_screen(images[main]),
+            done + "\n\nWriting the downloads…",
+            *(on_screen(images.get(k)) for k in IMAGE_KEYS),
             slider,
-            images[main],
-            files,
-            command,
-            report,
+            on_screen(images[main]),
+            skip,
+            skip,
+            skip,
             state,
         )
+        files, command, report = self._downloads(bundle, world, edit_request, result, session)
+        pictures = (skip,) * (len(IMAGE_KEYS) + 2)  # the result row and the slider as they are
+        yield (skip, skip, done, *pictures, files, command, report, skip)
 
     def _downloads(self, bundle, world, edit_request, result, session):
         """Write PNGs, latents, animation, report and settings.json into a fresh folder."""
@@ -315,7 +329,7 @@ class Handlers:
         i = min(int(position), len(chain) - 2)
         bundle = self.bundle(state["world"])
         w_plus = interpolate(latents[chain[i]], latents[chain[i + 1]], position - i)
-        return render_latent(bundle, w_plus.to(bundle.device))
+        return on_screen(render_latent(bundle, w_plus.to(bundle.device)))
 
     def end_session(self, request: gr.Request = None) -> None:
         """The page was closed: forget its stop flag, delete its files."""

@@ -234,10 +234,10 @@ def _guidance_panel(ui: dict) -> None:
 
 def _watch_panel(ui: dict) -> None:
     gr.Markdown("### 4 · Watch")
-    with gr.Row():
-        ui["live"] = _canvas("Live preview", 320, elem_id="live")
-        with gr.Column():
-            ui["status"] = gr.Markdown("Press **Run** to start.", elem_id="status")
+    with gr.Row(equal_height=True):  # the source and the edit side by side, at the same size
+        ui["watch_source"] = _canvas("Source", WATCH_HEIGHT, elem_id="watch-source")
+        ui["live"] = _canvas("Edit (live, then the result)", WATCH_HEIGHT, elem_id="live")
+    ui["status"] = gr.Markdown("Press **Run** to start.", elem_id="status")
 
 
 def _results_panel(ui: dict) -> None:
@@ -438,6 +438,9 @@ def _wire_api(ui: dict, h: Handlers) -> None:
         concurrency_limit=default_concurrency(),
         concurrency_id=ENGINE_QUEUE,
     )
+
+
+WATCH_HEIGHT = 440  # px: the watched pair (a 512 px picture shrinks a little, never blurs)
 
 
 def _canvas(label: str, height: int, **kwargs) -> gr.Image:

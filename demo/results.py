@@ -5,7 +5,24 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 IMAGE_KEYS = ("source", "sound", "text", "mixed")
+SCREEN_SIZE = 512  # pictures smaller than this are sent to the page enlarged to about this size
+
+
+def on_screen(image: np.ndarray | None, size: int = SCREEN_SIZE) -> np.ndarray | None:
+    """A picture as the page shows it: a small one enlarged by a whole factor, pixel for pixel.
+
+    A 64 px world picture sent as is would be stretched by the browser's smooth scaling into a
+    blur; each pixel becomes a crisp k x k block instead (k = size // the longer side), so the
+    browser only ever shrinks it a little. Pictures of ``size`` or more are sent unchanged, and
+    downloads always keep the real resolution.
+    """
+    if image is None:
+        return None
+    k = size // max(image.shape[:2])
+    return image if k <= 1 else np.repeat(np.repeat(image, k, axis=0), k, axis=1)
 
 
 def progress_text(step, *, seconds: float) -> str:

@@ -340,6 +340,22 @@ def check_image(image, world: RealWorld) -> None:
     assert array.shape == (world.resolution, world.resolution, 3) and array.dtype == np.uint8
 
 
+def is_skip(value) -> bool:
+    import gradio as gr
+
+    return isinstance(value, dict) and value == gr.skip()
+
+
+def check_on_screen(image, world: RealWorld) -> None:
+    """A page picture: the world's image enlarged pixel for pixel to about SCREEN_SIZE."""
+    from demo.results import SCREEN_SIZE
+
+    k = max(1, SCREEN_SIZE // world.resolution)
+    array = np.asarray(image)
+    assert array.shape[:2] == (world.resolution * k,) * 2
+    check_image(array[::k, ::k], world)
+
+
 def check_latents(latents: dict[str, torch.Tensor], world: RealWorld, mode: str) -> None:
     for name, w in latents.items():
         assert tuple(w.shape) == (1, world.n_latent, STYLE), name
@@ -463,11 +479,14 @@ def test_app_edits(world, sound, tmp_path):
             guidance=picked["guidance"], preview_every=STEPS,
         )  # fmt: skip
         views = list(handlers.run(form, request=SimpleNamespace(session_hash=mode)))
-        view = dict(zip(RUN_OUTPUTS, views[-1], strict=True))
+        view = {}  # what the page shows at the end: each output's last value that is no skip
+        for values in views:
+            view.update({k: v for k, v in zip(RUN_OUTPUTS, values, strict=True) if not is_skip(v)})
         shown = {"mix": ("source", "sound", "text", "mixed"), "text": ("source", "text")}
         for key in shown.get(mode, ("source", "sound")):
-            check_image(view[f"out_{key}"], world)
-        check_image(view["live"], world)
+            check_on_screen(view[f"out_{key}"], world)
+        check_on_screen(view["live"], world)
+        check_on_screen(view["watch_source"], world)
         state = view["state"]
         assert state["world"] == world.name
         check_latents(state["latents"], world, mode)
@@ -477,4 +496,4 @@ def test_app_edits(world, sound, tmp_path):
         assert f"--steps {STEPS}" in report["command"]
         files = {Path(f).name for f in view["files"]}
         assert {"source.png", "latents.safetensors", "report.json", "trajectory.gif"} <= files
-        check_image(handlers.interpolate(state, 0.5), world)
+        check_on_screen(handlers.interpolate(state, 0.5), world)

@@ -115,6 +115,7 @@ class EditRun:
         self._notices, self._recognition = notices, recognition
         self._stopped = False
         self._result: EditResult | None = None
+        self.source_image: np.ndarray | None = None  # uint8 [H, W, 3], once the first step came
         self._steps = self._run()
 
     def __iter__(self) -> Iterator[EditStep]:
@@ -136,8 +137,8 @@ class EditRun:
         latents = {"source": source.w.detach().cpu()}
         # Each latent is synthesised and embedded once: its image goes in the result, its
         # embedding gives the similarity to every target.
-        source_image, source_embed = _render_and_embed(bundle, source.w)
-        images = {"source": source_image}
+        self.source_image, source_embed = _render_and_embed(bundle, source.w)
+        images = {"source": self.source_image}
         phases: dict[str, dict] = {}
         start, last, done = time.perf_counter(), None, 0
         for phase, target in self._targets:

@@ -51,7 +51,37 @@ def _register_train(sub) -> None:
     p.add_argument(
         "--steps", type=int, default=None, help="training steps (default: the model's own)"
     )
-    p.add_argument("--resume", action="store_true", help="generator: continue from its weights")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the committed weights (probe, generator, clip, audio)",
+    )
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generator: stop after N steps of the --steps schedule (a longer run's snapshot)",
+    )
+    p.add_argument(
+        "--clip-features",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="generator: weight of the tiny-CLIP perceptual term (0 = pixels only)",
+    )
+    p.add_argument(
+        "--event-weight",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="generator: weight of the error where the scene's events show (0 = none)",
+    )
+    p.add_argument(
+        "--per-event",
+        action="store_true",
+        help="generator: with --event-weight, average each event's pixels on their own",
+    )
     p.add_argument(
         "--real",
         type=Path,
@@ -76,6 +106,14 @@ def _register_examples_and_eval(sub) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("assets/sounds"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--strip",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="also edit the picture of --source-seed with every example and tile source -> result",
+    )
+    p.add_argument("--source-seed", type=int, default=0, help="the starting picture of --strip")
     p.set_defaults(func=_run_examples)
 
     p = sub.add_parser("eval", help="measure the bundle against the targets on held-out seeds")
@@ -88,6 +126,14 @@ def _register_examples_and_eval(sub) -> None:
         "and 0 skips the real-sound edits)",
     )
     p.add_argument("--steps", type=int, default=None, help="edit steps (default: the bundle's)")
+    p.add_argument(
+        "--first-seed",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="first source/sound seed of the synthetic edit rows (default 100000, the reported "
+        "figures); tune settings on another range, e.g. 200000",
+    )
     p.add_argument(
         "--real",
         type=Path,
@@ -166,8 +212,15 @@ def _run_train(args) -> int:
         kwargs = {"seed": args.seed}
         if args.steps is not None:
             kwargs["steps"] = args.steps
-        if args.resume and model == "generator":
+        if args.resume and model != "recogniser":
             kwargs["resume"] = True
+        if model == "generator":
+            kwargs.update(
+                stop_after=args.stop_after,
+                clip_features=args.clip_features,
+                event_weight=args.event_weight,
+                per_event=args.per_event,
+            )
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
         path = trainers[model](**kwargs, log=_log)
@@ -180,10 +233,12 @@ def _log(line: str) -> None:
 
 
 def _run_examples(args) -> int:
-    from soundedit.soundscapes.examples import write_examples
+    from soundedit.soundscapes.examples import write_examples, write_strip
 
     for path in write_examples(args.out, seed=args.seed):
         print(path)
+    if args.strip is not None:
+        print(write_strip(args.out, args.strip, seed=args.source_seed))
     return 0
 
 
@@ -199,9 +254,10 @@ def _run_eval(args) -> int:
         )
         print(json.dumps(results, indent=2) if args.json else format_real(results))
         return 0
-    from soundedit.soundscapes.evaluate import evaluate, format_table
+    from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
 
-    results = evaluate(seeds=args.seeds or 10, steps=args.steps, log=_log)
+    base = HELD_OUT if args.first_seed is None else args.first_seed
+    results = evaluate(seeds=args.seeds or 10, steps=args.steps, base=base, log=_log)
     print(json.dumps(results, indent=2) if args.json else format_table(results))
     return 0
 

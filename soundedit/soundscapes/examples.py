@@ -1,13 +1,15 @@
 """Example sounds for the app and the README, made by the synthesiser (with a matching render).
 
 ``python -m soundedit soundscapes examples`` writes ``assets/sounds/NAME.wav`` (16 kHz, 16-bit)
-and ``NAME.png`` for each entry of :data:`EXAMPLES`.
+and ``NAME.png`` for each entry of :data:`EXAMPLES`; with ``--strip FILE`` it also edits the
+app's starting picture with every example sound and tiles source -> result (the README's strip).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 from PIL import Image
 
@@ -44,3 +46,40 @@ def write_examples(out_dir: str | Path, *, seed: int = 0) -> list[Path]:
         Image.fromarray(to_uint8(render(params, size=128))[0]).save(png)
         paths += [wav, png]
     return paths
+
+
+def write_strip(
+    sounds_dir: str | Path,
+    out_png: str | Path,
+    *,
+    seed: int = 0,
+    steps: int | None = None,
+    bundle=None,
+) -> Path:
+    """Edit the picture of ``seed`` with each example sound in ``sounds_dir`` (the world's own
+    defaults, as the app runs it) and write one picture: a labelled column per example, the
+    source on top and the result below, each upscaled 3x without smoothing."""
+    from PIL import ImageDraw
+
+    from soundedit.bundle import load_bundle
+    from soundedit.soundscapes.evaluate import edit_with
+
+    bundle = bundle or load_bundle("soundscapes")
+    tiles = []
+    for name in EXAMPLES:
+        audio, rate = sf.read(Path(sounds_dir) / f"{name}.wav", dtype="float32")
+        result = edit_with(bundle, audio=(rate, audio), seed=seed, steps=steps)
+        tiles.append((name, np.concatenate([result.images["source"], result.images["sound"]])))
+    scale, label, gap = 3, 14, 4
+    h, w = tiles[0][1].shape[:2]
+    sheet = Image.new("RGB", (len(tiles) * (w * scale + gap) - gap, h * scale + label), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (name, tile) in enumerate(tiles):
+        x = i * (w * scale + gap)
+        big = Image.fromarray(tile).resize((w * scale, h * scale), Image.Resampling.NEAREST)
+        sheet.paste(big, (x, label))
+        draw.text((x + 2, 1), name.replace("_", " "), fill="black")
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out

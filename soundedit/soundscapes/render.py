@@ -34,7 +34,7 @@ def render(params: torch.Tensor, *, size: int = DEFAULT_SIZE) -> torch.Tensor:
     px = 1.0 / size
 
     horizon = 0.58 + 0.1 * (p["layout"] - 0.5)  # [B, 1, 1]
-    light = (1 - 0.78 * _smooth(p["night"])) * (1 - 0.3 * p["clouds"])
+    light = (1 - 0.78 * p["night"]) * (1 - 0.3 * p["clouds"])
     img = _sky(p, y, horizon)
     img = _paint(img, _stars(p, pat), torch.tensor([1.0, 1.0, 0.9], device=device))
     img = _celestial(img, p, y, x, px)
@@ -42,6 +42,7 @@ def render(params: torch.Tensor, *, size: int = DEFAULT_SIZE) -> torch.Tensor:
     img = _birds(img, p, pat)
     img = _mountains(img, p, y, x, horizon, px)
     img = _ground(img, p, pat, y, x, horizon, px)
+    img = _gusts_on_ground(img, p, y, x, horizon)
     img = _trees(img, p, y, x, horizon, px)
     img = img * light.unsqueeze(1)
     img = _fire(img, p, y, x, horizon, px)
@@ -111,7 +112,7 @@ def _sky(p, y, horizon):
     low = _three_way(
         p["night"],
         _rgb(0.68, 0.83, 0.97, device=dev),
-        _rgb(0.99, 0.58, 0.32, device=dev),
+        _rgb(0.74, 0.52, 0.52, device=dev),
         _rgb(0.08, 0.10, 0.22, device=dev),
     )
     t = (y / horizon).clamp(0, 1).unsqueeze(1)  # [B, 1, S, S]
@@ -122,7 +123,7 @@ def _sky(p, y, horizon):
 
 
 def _stars(p, pat):
-    return pat["stars"] * (_smooth((p["night"] - 0.55) / 0.4)) * (1 - p["clouds"]) ** 2
+    return pat["stars"] * (_smooth((p["night"] - 0.35) / 0.5)) * (1 - p["clouds"]) ** 2
 
 
 def _celestial(img, p, y, x, px):
@@ -204,13 +205,23 @@ def _ground(img, p, pat, y, x, horizon, px):
     return _paint(img, foam, torch.tensor([0.85, 0.93, 1.0], device=dev))
 
 
+def _gusts_on_ground(img, p, y, x, horizon):
+    """Wind sweeps bright diagonal bands through the grass, sand or rock (not the sea)."""
+    dev = img.device
+    depth = ((y - horizon) / (1 - horizon)).clamp(0, 1)
+    bands = 0.5 + 0.5 * torch.sin(2 * math.pi * (3.0 * x - 5.0 * depth) + 1.3)
+    land = (y > horizon).float() * (x < 1.0 - 0.85 * p["sea"]).float()
+    sand = torch.tensor([0.9, 0.88, 0.7], device=dev)
+    return _paint(img, 0.55 * p["wind"] * bands**2 * land, sand)
+
+
 def _trees(img, p, y, x, horizon, px):
     dev = img.device
-    for tx, scale in ((0.12, 1.0), (0.42, 0.75)):
+    for tx, scale in ((0.1, 1.0), (0.42, 0.75), (0.6, 0.6)):
         base = horizon + 0.12 * scale
         height = 0.28 * scale
         rel = ((base - y) / height).clamp(0, 1)  # 0 at the foot, 1 at the tip
-        bend = p["wind"] * 0.16 * scale * rel**1.5
+        bend = p["wind"] * 0.3 * scale * rel**1.3
         cx = tx + bend
         trunk = (
             _soft(0.012 * scale - (x - cx).abs(), px * 0.5)
@@ -218,7 +229,7 @@ def _trees(img, p, y, x, horizon, px):
             * _soft(y - (base - 0.35 * height), px)
         )
         img = _paint(img, trunk, torch.tensor([0.35, 0.22, 0.12], device=dev))
-        half = 0.075 * scale * (1 - rel) * (1 - 0.35 * p["wind"])
+        half = 0.075 * scale * (1 - rel) * (1 - 0.45 * p["wind"])
         crown = (
             _soft(half - (x - cx).abs(), px * 0.5)
             * _soft(y - (base - height), px)
@@ -272,8 +283,9 @@ def _weather(img, p, pat, light, px):
     )
     streaks = _soft(rain * 0.45 - pat["rain"], px * 0.1) * (rain > 0.01).float()
     img = _paint(img, streaks * 0.75, torch.tensor([0.72, 0.78, 0.9], device=dev))
-    wind = _soft(p["wind"] * 0.5 - pat["wind"], px * 0.1) * (p["wind"] > 0.01).float()
-    img = _paint(img, wind * 0.6, torch.tensor([0.92, 0.92, 0.95], device=dev))
+    # Wind: long pale streamers of blown spray and dust across the sky; more wind, more of them.
+    streamers = _soft(p["wind"] * 0.55 - pat["wind"], px * 0.4) * (p["wind"] > 0.01).float()
+    img = _paint(img, streamers * 0.7, torch.tensor([0.93, 0.9, 0.82], device=dev))
     flakes = _soft(p["snow"] * 0.35 - pat["flakes"], px * 0.1) * (p["snow"] > 0.01).float()
     return _paint(img, flakes, torch.tensor([1.0, 1.0, 1.0], device=dev))
 
@@ -306,9 +318,7 @@ def _patterns(size: int, device: str) -> dict[str, torch.Tensor]:
         "snow_field": _ranked_noise(size, (6, 6), g),
         "ground_field": _ranked_noise(size, (16, 16), g),
         "rain": _streak_field(size, g, count=260, length=6, slope=(0.35, 1.0), scale=0.45),
-        "wind": _streak_field(
-            size, g, count=40, length=10, slope=(1.0, 0.08), scale=0.5, ymax=0.55
-        ),
+        "wind": _streamer_field(size, g),
         "flakes": _streak_field(size, g, count=220, length=1, slope=(0.0, 1.0), scale=0.35),
         "stars": _stars_pattern(size, g),
         "birds": _bird_masks(size, g),
@@ -350,6 +360,13 @@ def _streak_field(size, g, *, count, length, slope, scale, ymax=1.0) -> torch.Te
     return field[None]
 
 
+def _streamer_field(size, g) -> torch.Tensor:
+    """Long horizontal bands (ranked noise stretched 8:1) in the sky's upper 60 %, 1 below."""
+    bands = _ranked_noise(size, (16, 2), g)
+    rows = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    return torch.where(rows.view(1, -1, 1) < 0.6, bands, torch.ones_like(bands))
+
+
 def _stars_pattern(size, g) -> torch.Tensor:
     stars = torch.zeros(size, size)
     pos = torch.rand(40, 2, generator=g)
@@ -359,18 +376,18 @@ def _stars_pattern(size, g) -> torch.Tensor:
 
 
 def _bird_masks(size, g) -> torch.Tensor:
-    n = 10
+    n = 16
     coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     y, x = torch.meshgrid(coords, coords, indexing="ij")
     masks = torch.zeros(n, size, size)
     centres = torch.rand(n, 2, generator=g)
     px = 1.0 / size
     for i, (cx, cy) in enumerate(centres.tolist()):
-        cx, cy = 0.08 + 0.84 * cx, 0.08 + 0.32 * cy
-        wing = 0.035
+        cx, cy = 0.08 + 0.84 * cx, 0.07 + 0.36 * cy
+        wing = 0.07
         dxs = (x - cx).abs()
-        v = cy - 0.6 * (wing - dxs)  # a shallow "v": wings rise away from the body
-        masks[i] = torch.sigmoid((0.6 * px - (y - v).abs()) / px * 3) * (dxs < wing).float()
+        v = cy - 0.7 * (wing - dxs)  # a "v": wings rise away from the body
+        masks[i] = torch.sigmoid((1.4 * px - (y - v).abs()) / px * 3) * (dxs < wing).float()
     return masks
 
 

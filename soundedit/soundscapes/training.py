@@ -33,9 +33,24 @@ def cosine_lr(step: int, steps: int, base: float, warmup: int = 100) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def train_command(model: str, seed: int, steps: int) -> str:
+def train_command(
+    model: str, seed: int, steps: int, *, resume: bool = False, extra: str = ""
+) -> str:
     """The command line that reproduces a training run (stored in the weights' json)."""
-    return f"python -m soundedit soundscapes train --model {model} --seed {seed} --steps {steps}"
+    command = f"python -m soundedit soundscapes train --model {model} --seed {seed} --steps {steps}"
+    return command + (" --resume" if resume else "") + extra
+
+
+def previous_runs(name: str) -> list[dict]:
+    """The runs behind the committed weights ``name`` (its history, then its own command).
+
+    A resumed run stores this list, so the json of a model trained in several runs names every
+    command in order.
+    """
+    from soundedit.weights_io import load_record
+
+    meta = load_record(WEIGHTS_DIR / name)["meta"]
+    return [*meta.get("history", []), {k: meta.get(k) for k in ("command", "seconds")}]
 
 
 def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -50,18 +65,25 @@ def degrade(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 # --- probe ---------------------------------------------------------------------------------------
 
 
-def train_probe(*, seed: int = 0, steps: int = 2500, batch: int = 64, log: Log = print) -> Path:
-    """Train the probe on renders of prior samples; writes weights/soundscapes/probe.*"""
-    from soundedit.soundscapes.probe import Probe, save_probe
+def train_probe(
+    *, seed: int = 0, steps: int = 2500, batch: int = 64, resume: bool = False, log: Log = print
+) -> Path:
+    """Train the probe on renders of prior samples; writes weights/soundscapes/probe.*
+
+    With ``resume`` it continues from the committed probe at half the learning rate.
+    """
+    from soundedit.soundscapes.probe import Probe, load_probe, save_probe
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    probe = Probe()
-    opt = torch.optim.AdamW(probe.parameters(), lr=2e-3, weight_decay=1e-4)
+    probe = load_probe(WEIGHTS_DIR / "probe").train() if resume else Probe()
+    history = previous_runs("probe") if resume else []
+    peak = 1e-3 if resume else 2e-3
+    opt = torch.optim.AdamW(probe.parameters(), lr=peak, weight_decay=1e-4)
     start = time.time()
     for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, 2e-3)
+            group["lr"] = cosine_lr(step, steps, peak)
         params = sample_params(batch, g)
         images = degrade(render(params), g)
         loss = (probe.regress(images) - params).abs().mean()
@@ -73,8 +95,9 @@ def train_probe(*, seed: int = 0, steps: int = 2500, batch: int = 64, log: Log =
     probe.eval()
     errors = probe_errors(probe, n=512, seed=10_000 + seed)
     meta = {
-        "command": train_command("probe", seed, steps),
+        "command": train_command("probe", seed, steps, resume=resume),
         "seconds": round(time.time() - start, 1),
+        "history": history,
         "heldout_mae": errors,
     }
     log(f"probe held-out MAE {errors}")
@@ -117,18 +140,28 @@ def generator_images(G, z: torch.Tensor) -> torch.Tensor:
 
 
 def regression_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """L1 + L2 at full resolution, L1 at half resolution and on image gradients (sharp streaks).
+    """L1 + L2 at full resolution, L1 at half resolution, on image gradients and on edge energy.
 
     The L2 term pulls towards the conditional mean early on (L1 alone first settles on the
-    median scene, where sparse events such as fire are absent).
+    median scene, where sparse events such as fire are absent). The gradient term asks for each
+    edge where the render has it; the edge-energy term (gradient magnitude pooled over 4 x 4
+    pixels) asks for as much detail in each neighbourhood as the render has even where the
+    exact position is not learned yet, which is what keeps G(z) from settling on a blur.
     """
     loss = (fake - real).abs().mean() + 2 * (fake - real).square().mean()
     loss = (
         loss + (nn.functional.avg_pool2d(fake, 2) - nn.functional.avg_pool2d(real, 2)).abs().mean()
     )
     for dim in (2, 3):
-        loss = loss + 0.5 * (fake.diff(dim=dim) - real.diff(dim=dim)).abs().mean()
-    return loss
+        loss = loss + 1.5 * (fake.diff(dim=dim) - real.diff(dim=dim)).abs().mean()
+    return loss + 2 * (edge_energy(fake) - edge_energy(real)).abs().mean()
+
+
+def edge_energy(images: torch.Tensor) -> torch.Tensor:
+    """Mean |gradient| over the channels, pooled over 4 x 4 pixels: [B, 1, H/4, W/4]."""
+    gx = images.diff(dim=3).abs()[..., :-1, :]
+    gy = images.diff(dim=2).abs()[..., :, :-1]
+    return nn.functional.avg_pool2d((gx + gy).mean(dim=1, keepdim=True), 4)
 
 
 def train_generator(
@@ -137,43 +170,42 @@ def train_generator(
     steps: int = 10_000,
     batch: int = 16,
     resume: bool = False,
+    stop_after: int | None = None,
+    clip_features: float = 0.0,
+    event_weight: float = 0.0,
+    per_event: bool = False,
     snapshot_every: int = 1000,
     log: Log = print,
 ) -> Path:
     """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*
 
     With ``resume`` the run starts from the committed generator (a further cosine cycle; its
-    seed should differ from the first run's so that it sees new scenes). Every
+    seed should differ from the first run's so that it sees new scenes). ``stop_after`` ends
+    the run after that many steps of the ``steps``-long schedule (what a snapshot of a longer
+    run holds). ``clip_features`` weighs a perceptual term (:func:`feature_distance`);
+    ``event_weight`` the error where the events show (:func:`event_mask`; each event on its
+    own with ``per_event``: :func:`event_weights`). Every
     ``snapshot_every`` steps (0 = never) the generator so far is written to
     ``out/soundscapes-snapshots/`` (outside git) so a long run can be inspected while it trains.
     """
     from soundedit.gan.checkpoints import load_generator, save_generator
-    from soundedit.soundscapes.params import params_from_z
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    history: list = []
     if resume:
-        path = WEIGHTS_DIR / "generator.safetensors"
-        G = load_generator(path).train()
-        from soundedit.weights_io import load_record
-
-        previous = load_record(path)["meta"]  # the json alone; the tensors were read above
-        history = [
-            *previous.get("history", []),
-            {k: previous.get(k) for k in ("command", "seconds")},
-        ]
+        G = load_generator(WEIGHTS_DIR / "generator.safetensors").train()
     else:
         G = build_generator()
-    opt = torch.optim.Adam(G.parameters(), lr=5e-3, betas=(0.9, 0.99))
+    history = previous_runs("generator") if resume else []
+    features = (clip_features, frozen_clip_images()) if clip_features else None
+    peak = 2e-3 if resume else 5e-3
+    opt = torch.optim.Adam(G.parameters(), lr=peak, betas=(0.9, 0.99))
     start = time.time()
-    for step in range(steps):
+    for step in range(steps if stop_after is None else min(stop_after, steps)):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, 5e-3)
+            group["lr"] = cosine_lr(step, steps, peak)
         z = torch.randn(batch, G.style_dim, generator=g)
-        with torch.no_grad():
-            target = render(params_from_z(z))
-        loss = regression_loss(generator_images(G, z), target)
+        loss = generator_loss(G, z, features, events=event_weight, per_event=per_event)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -184,13 +216,111 @@ def train_generator(
     G.eval()
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
+    extra = _generator_args(stop_after, clip_features, event_weight, per_event)
     meta = {
-        "command": train_command("generator", seed, steps) + (" --resume" if resume else ""),
+        "command": train_command("generator", seed, steps, resume=resume, extra=extra),
         "seconds": round(time.time() - start, 1),
         "history": history,
         "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
     }
     return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
+
+
+def generator_loss(
+    G, z: torch.Tensor, features=None, events: float = 0.0, per_event: bool = False
+) -> torch.Tensor:
+    """The loss of G(z) against render(params_from_z(z)): :func:`regression_loss`, plus with
+    ``features`` = (weight, embed) the weighted :func:`feature_distance` of their embeddings,
+    plus ``events`` times the mean error where the scene's events show (:func:`event_mask`;
+    with ``per_event`` each event's pixels are averaged on their own: :func:`event_weights`)."""
+    from soundedit.soundscapes.params import params_from_z
+
+    params = params_from_z(z)
+    with torch.no_grad():
+        target = render(params)
+        weights = None
+        if events:
+            weights = event_weights(params, target) if per_event else event_mask(params, target)
+            weights = weights / (weights.sum() + 1e-6)
+    fake = generator_images(G, z)
+    loss = regression_loss(fake, target)
+    if features is not None:
+        weight, embed = features
+        loss = loss + weight * feature_distance(embed, fake, target)
+    if weights is not None:
+        error = (fake - target).abs().mean(dim=1, keepdim=True)
+        loss = loss + events * (weights * error).sum()
+    return loss
+
+
+def event_weights(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
+    """Each sparse event present in the batch gets the same total weight, spread over where it
+    shows (|render - render without that event|): [B, 1, H, W], summing to the event count.
+
+    Under :func:`event_mask` a flock of birds is a few percent of the batch's event pixels next
+    to rain and sea; here it weighs as much as each of them.
+    """
+    from soundedit.soundscapes.params import ACTIVE_PROBABILITY, INDEX
+
+    total = torch.zeros_like(rendered[:, :1])
+    for name, share in ACTIVE_PROBABILITY.items():
+        present = params[:, INDEX[name]] > 0
+        if share is None or not present.any():
+            continue
+        without = params[present].clone()
+        without[:, INDEX[name]] = 0.0
+        diff = (rendered[present] - render(without)).abs().mean(dim=1, keepdim=True)
+        total[present] += diff / (diff.sum() + 1e-6)
+    return total
+
+
+def event_mask(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
+    """Where the sparse events (rain ... sea) show: |render - render without them|, [B, 1, H, W].
+
+    A small event (a flock of birds is 6 % of the picture) weighs little in a mean over all
+    pixels; the error averaged over this mask counts it as much as a downpour.
+    """
+    from soundedit.soundscapes.params import ACTIVE_PROBABILITY, INDEX
+
+    sparse = [INDEX[name] for name, share in ACTIVE_PROBABILITY.items() if share is not None]
+    without = params.clone()
+    without[:, sparse] = 0.0
+    return (rendered - render(without)).abs().mean(dim=1, keepdim=True)
+
+
+def _generator_args(
+    stop_after: int | None, clip_features: float, events: float, per_event: bool
+) -> str:
+    stop = f" --stop-after {stop_after}" if stop_after is not None else ""
+    clip = f" --clip-features {clip_features:g}" if clip_features else ""
+    event = f" --event-weight {events:g}" if events else ""
+    return stop + clip + event + (" --per-event" if per_event else "")
+
+
+def frozen_clip_images():
+    """The committed tiny CLIP's image tower, frozen: images in [-1, 1] -> unit embeddings."""
+    from soundedit.weights_io import load_weights
+
+    model = build_tiny_clip()
+    tensors, _ = load_weights(WEIGHTS_DIR / "clip", kind="open_clip")
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    model.eval().requires_grad_(False)
+
+    def embed(images: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(model.encode_image(clip_normalize(images)), dim=-1)
+
+    return embed
+
+
+def feature_distance(features, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean cosine distance between the embeddings of G(z) and of the render it should draw.
+
+    With the tiny CLIP's image tower this asks for what the captions name (a flock of birds,
+    bent trees) even where a small shape's pixel error is small.
+    """
+    with torch.no_grad():
+        wanted = features(real)
+    return (1 - (features(fake) * wanted).sum(dim=-1)).mean()
 
 
 SNAPSHOT_DIR = Path("out") / "soundscapes-snapshots"
@@ -248,15 +378,27 @@ def tokenize(texts: list[str], config: dict = CLIP_CONFIG) -> torch.Tensor:
     return open_clip.tokenize(texts, context_length=config["text_cfg"]["context_length"])
 
 
-def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = print) -> Path:
-    """Train the tiny CLIP with open_clip's ClipLoss on (render, caption) pairs."""
+def train_clip(
+    *, seed: int = 0, steps: int = 1500, batch: int = 96, resume: bool = False, log: Log = print
+) -> Path:
+    """Train the tiny CLIP with open_clip's ClipLoss on (render, caption) pairs.
+
+    With ``resume`` it continues from the committed CLIP at half the learning rate.
+    """
     from open_clip.loss import ClipLoss
 
     from soundedit.soundscapes.captions import captions
+    from soundedit.weights_io import load_weights
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = build_tiny_clip()
+    history = []
+    if resume:
+        tensors, _ = load_weights(WEIGHTS_DIR / "clip", kind="open_clip")
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        history = previous_runs("clip")
+    peak = 5e-4 if resume else 1e-3
     loss_fn = ClipLoss()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
@@ -268,7 +410,7 @@ def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = 
     start = time.time()
     for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, 1e-3, warmup=200)
+            group["lr"] = cosine_lr(step, steps, peak, warmup=200)
         params = sample_params(batch, g)
         images = clip_normalize(degrade(render(params), g))
         texts = tokenize(captions(params, seed=seed * 1_000_003 + step))
@@ -288,8 +430,9 @@ def train_clip(*, seed: int = 0, steps: int = 1500, batch: int = 96, log: Log = 
     accuracy = clip_zero_shot(model, n_per_class=50, seed=20_000 + seed)
     log(f"clip zero-shot accuracy {accuracy:.3f}")
     meta = {
-        "command": train_command("clip", seed, steps),
+        "command": train_command("clip", seed, steps, resume=resume),
         "seconds": round(time.time() - start, 1),
+        "history": history,
         "zero_shot_accuracy": round(accuracy, 4),
     }
     return save_clip(model, WEIGHTS_DIR / "clip", meta)
@@ -402,16 +545,20 @@ def train_audio(
     n_items: int = 2000,
     real: Path | None = None,
     real_folds: tuple[int, ...] = REAL_FOLDS,
+    resume: bool = False,
     log: Log = print,
 ) -> Path:
     """Train the audio encoder with soundedit.train (all four losses) against the tiny CLIP.
 
+    With ``resume`` it continues from the committed encoder at half the learning rate (after
+    the tiny CLIP was itself resumed, so that the two spaces stay close).
+
     ``real`` is a folder in the ESC-50 layout: its in-world clips of ``real_folds`` join the
     synthetic scenes (audio<->text, self-supervised and weak-pair terms; see realworld.py).
     """
-    from soundedit.encoders.audio import save_audio_encoder
+    from soundedit.encoders.audio import load_audio_encoder, save_audio_encoder
     from soundedit.encoders.clip import ClipBridge
-    from soundedit.train import LossConfig, TrainConfig, train_audio_encoder
+    from soundedit.train import train_audio_encoder
 
     start = time.time()
     torch.manual_seed(seed)
@@ -425,14 +572,35 @@ def train_audio(
         log(f"audio: {len(clips)} real in-world clips x {REAL_VARIANTS} takes from {real}")
     val_items = scene_items(128, seed=50_000 + seed)
     log(f"audio: {len(train_items)} training items made in {time.time() - start:.0f}s")
-    batch = 64
-    config = TrainConfig(
+    config = _audio_config(seed=seed, steps=steps, n_train=len(train_items), resume=resume)
+    encoder = load_audio_encoder(WEIGHTS_DIR / "audio_encoder").train() if resume else None
+    history = previous_runs("audio_encoder") if resume else []
+    result = train_audio_encoder(
+        config, train_items, val_items, clip=clip, encoder=encoder, log=log
+    )
+    real_args = _real_args(real, real_folds)
+    meta = {
+        "command": train_command("audio", seed, steps, resume=resume, extra=real_args),
+        "seconds": round(time.time() - start, 1),
+        "history": history,
+        "last_epoch": result.history[-1] if result.history else {},
+        "losses": "text + image + augment + weak_kl (soundedit.train)",
+        "real_audio": REAL_AUDIO_NOTE if real is not None else None,
+    }
+    return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
+
+
+def _audio_config(*, seed: int, steps: int, n_train: int, resume: bool, batch: int = 64):
+    """The audio encoder's TrainConfig: all four losses, AdamW, cosine, half lr when resumed."""
+    from soundedit.train import LossConfig, TrainConfig
+
+    return TrainConfig(
         encoder=dict(AUDIO_ENCODER_CONFIG),
-        epochs=max(1, math.ceil(steps / (len(train_items) // batch))),
+        epochs=max(1, math.ceil(steps / (n_train // batch))),
         max_steps=steps,
         batch_size=batch,
         optimizer="adamw",
-        lr=2e-3,
+        lr=1e-3 if resume else 2e-3,
         weight_decay=1e-4,
         schedule="cosine",
         warmup_steps=50,
@@ -441,15 +609,6 @@ def train_audio(
         progress=False,
         val_every=5,
     )
-    result = train_audio_encoder(config, train_items, val_items, clip=clip, log=log)
-    meta = {
-        "command": train_command("audio", seed, steps) + _real_args(real, real_folds),
-        "seconds": round(time.time() - start, 1),
-        "history": result.history[-1] if result.history else {},
-        "losses": "text + image + augment + weak_kl (soundedit.train)",
-        "real_audio": REAL_AUDIO_NOTE if real is not None else None,
-    }
-    return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
 
 
 REAL_AUDIO_NOTE = (

@@ -98,3 +98,25 @@ def test_host_and_port_come_from_arguments_or_environment(monkeypatch):
     monkeypatch.setenv("SOUNDEDIT_HOST", "0.0.0.0")
     assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 8123)
     assert app.parse_args(["--port", "9000"]).port == 9000
+
+
+def test_bench_times_the_page_against_the_edit(tiny_bundle, tmp_path, sound_file):
+    from demo.bench import time_page
+    from demo.worlds import WorldCatalog
+
+    catalog = WorldCatalog(default="tiny")
+    rows = list(time_page("tiny", sound=sound_file, repeats=2, catalog=catalog))
+    assert [r["repeat"] for r in rows[:-1]] == [0, 1]
+    for row in rows[:-1]:
+        assert 0 < row["edit_s"] and 0 < row["page_final_s"] <= row["page_done_s"]
+    summary = rows[-1]
+    assert summary["world"] == "tiny" and summary["steps"] == tiny_bundle.defaults.steps
+    ratio = summary["median_page_final_s"] / summary["median_edit_s"]
+    assert summary["page_final_over_edit"] == pytest.approx(ratio, rel=0.01)
+
+
+def test_bench_flag_is_checked(capsys):
+    assert app.parse_args(["--bench", "--repeats", "5"]).repeats == 5
+    with pytest.raises(SystemExit):
+        app.parse_args(["--bench", "--repeats", "0"])
+    assert "[1, 50]" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from demo.handlers import API_OUTPUTS, RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
+from demo.results import on_screen
 from demo.session import Sessions
 from demo.worlds import WorldCatalog
 
@@ -59,6 +60,22 @@ def run_views(handlers, session="s1", **overrides):
     return [dict(zip(RUN_OUTPUTS, v, strict=True)) for v in views]
 
 
+def shown(views):
+    """What the page shows once the run is over: each output's last value that was not a skip."""
+    page = {}
+    for view in views:
+        page.update({k: v for k, v in view.items() if not is_skip(v)})
+    return page
+
+
+def run_final(handlers, session="s1", **overrides):
+    return shown(run_views(handlers, session, **overrides))
+
+
+def is_skip(x):
+    return isinstance(x, dict) and x == gr.skip()
+
+
 def is_image(x):
     return isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 3 and x.shape[2] == 3
 
@@ -102,10 +119,14 @@ def test_source_preview_is_the_seeded_image(handlers):
 def test_text_run_streams_previews_then_results_and_downloads(handlers):
     views = run_views(handlers)
     assert views[0]["status"] == "Starting…"
-    previews = [v["live"] for v in views[1:-1] if is_image(v["live"])]
-    assert len(previews) == 3  # steps 3, 6 and 9 of 9
-    assert all("step" in v["status"] and "similarity" in v["status"] for v in views[1:-1])
-    final = views[-1]
+    assert is_image(views[1]["watch_source"])  # the source first, beside the coming previews
+    steps = [v for v in views if isinstance(v["status"], str) and " · step " in v["status"]]
+    assert all("similarity" in v["status"] for v in steps)
+    assert len([v for v in steps if is_image(v["live"])]) == 3  # steps 3, 6 and 9 of 9
+    pictures, downloads = views[-2], views[-1]  # the result at once, the files after it
+    assert is_image(pictures["live"]) and is_skip(pictures["files"])
+    assert "Writing the downloads" in pictures["status"] and is_skip(downloads["live"])
+    final = shown(views)
     assert final["status"].startswith("**Done**")
     assert is_image(final["out_source"]) and is_image(final["out_text"])
     assert final["out_sound"] is None and final["out_mixed"] is None
@@ -127,14 +148,24 @@ def test_text_run_streams_previews_then_results_and_downloads(handlers):
     assert final["state"]["chain"] == ["source", "text"]
 
 
+def test_small_pictures_reach_the_page_enlarged_pixel_for_pixel():
+    small = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    big = on_screen(small)
+    assert big.shape == (512, 512, 3) and np.array_equal(big[::8, ::8], small)
+    assert np.array_equal(big[5:8, 13:16], np.broadcast_to(small[0, 1], (3, 3, 3)))  # blocks
+    photo = np.zeros((1024, 1024, 3), np.uint8)
+    assert on_screen(photo) is photo and on_screen(None) is None
+    assert on_screen(np.zeros((300, 200, 3), np.uint8)).shape == (300, 200, 3)  # k would be 1
+
+
 def test_the_same_settings_give_the_same_image(handlers):
-    a = run_views(handlers, session="a")[-1]["out_text"]
-    b = run_views(handlers, session="b")[-1]["out_text"]
+    a = run_final(handlers, session="a")["out_text"]
+    b = run_final(handlers, session="b")["out_text"]
     assert np.array_equal(a, b)
 
 
 def test_interpolation_slider_renders_between_the_ends(handlers):
-    final = run_views(handlers)[-1]
+    final = run_final(handlers)
     state = final["state"]
     start = handlers.interpolate(state, 0.0)
     end = handlers.interpolate(state, 1.0)
@@ -152,13 +183,13 @@ def test_stop_ends_the_run_between_steps_and_keeps_the_last_image(handlers):
         views.append(dict(zip(RUN_OUTPUTS, view, strict=True)))
         if len(views) == 2:
             assert handlers.stop(request).startswith("Stopping")
-    final = views[-1]
+    final = shown(views)
     assert final["status"].startswith("**Stopped**")
     assert 0 < final["report"]["stopped_at"] < 300 and final["report"]["steps"] == 300
     assert is_image(final["out_text"]) and is_image(final["out_source"])
     assert len(views) < 10
     # The next run of the same session is not stopped by the old request.
-    assert run_views(handlers, session="stopper")[-1]["status"].startswith("**Done**")
+    assert run_final(handlers, session="stopper")["status"].startswith("**Done**")
 
 
 def test_errors_reach_the_page_as_plain_messages(handlers):
@@ -175,15 +206,15 @@ def test_a_latent_file_can_be_the_source(handlers, tiny_bundle, tmp_path):
     path = tmp_path / "w.npy"
     np.save(path, np.zeros((G.n_latent, G.style_dim), np.float32))
     assert is_image(handlers.show_source(TINY, "latent", 0, 0.7, str(path)))
-    final = run_views(handlers, source="latent", latent_file=str(path))[-1]
+    final = run_final(handlers, source="latent", latent_file=str(path))
     assert final["report"]["source"]["kind"] == "latent"
     assert "source_latent.npy" in {Path(p).name for p in final["files"]}
 
 
 def test_sound_run_with_gain_and_a_second_sound(handlers, sound_files):
-    final = run_views(
+    final = run_final(
         handlers, sound=sound_files[0], sound2=sound_files[1], mix=0.3, gain_db=-6, mode="sound"
-    )[-1]
+    )
     assert is_image(final["out_sound"]) and final["state"]["chain"] == ["source", "sound"]
     names = {Path(p).name for p in final["files"]}
     assert {"sound.wav", "sound2.wav"} <= names
@@ -191,7 +222,7 @@ def test_sound_run_with_gain_and_a_second_sound(handlers, sound_files):
 
 
 def test_mix_mode_fills_the_whole_result_row(handlers, sound_file):
-    final = run_views(handlers, sound=sound_file, mode="mix", mix_layer=2)[-1]
+    final = run_final(handlers, sound=sound_file, mode="mix", mix_layer=2)
     for key in ("out_source", "out_sound", "out_text", "out_mixed"):
         assert is_image(final[key]), key
     assert final["state"]["chain"] == ["source", "sound", "text"]
@@ -211,7 +242,7 @@ def test_api_edit_streams_progress_then_image_and_report(handlers):
 
 
 def test_closing_the_page_deletes_its_files(handlers):
-    files = run_views(handlers, session="closing")[-1]["files"]
+    files = run_final(handlers, session="closing")["files"]
     assert all(Path(p).exists() for p in files)
     handlers.end_session(SimpleNamespace(session_hash="closing"))
     assert not any(Path(p).exists() for p in files)
@@ -246,13 +277,13 @@ def test_the_command_line_in_the_downloads_reproduces_the_result(
 
     from soundedit.cli import main
 
-    final = run_views(handlers, sound=sound_file, mode="sound", gain_db=-3, seed=5, lr=0.2)[-1]
+    final = run_final(handlers, sound=sound_file, mode="sound", gain_db=-3, seed=5, lr=0.2)
     downloads = Path(final["files"][0]).parent
     monkeypatch.chdir(downloads)  # the command names the downloaded sound.wav
     tokens = shlex.split(final["command"])
     assert main([*tokens[3:], "--out", str(tmp_path / "cli")]) == 0
     again = np.asarray(Image.open(tmp_path / "cli" / "edited.png").convert("RGB"))
-    assert np.array_equal(again, final["out_sound"])
+    assert np.array_equal(on_screen(again), final["out_sound"])
 
 
 def test_a_worlds_probe_tells_what_changed():

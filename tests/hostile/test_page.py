@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from demo.errors import REPO_ROOT
-from demo.handlers import NOTHING_RUNNING, STOPPING, Handlers
+from demo.handlers import NOTHING_RUNNING, RUN_OUTPUTS, STOPPING, Handlers
 from demo.session import Sessions
 from demo.worlds import WorldCatalog, describe
 
@@ -53,7 +53,8 @@ def click_run(handlers: Handlers, session: str, **overrides):
     status, error = "Press **Run** to start.", None
     try:
         for view in handlers.run(run_values(**overrides), request=request):
-            status = view[1] if isinstance(view[1], str) else status
+            shown = dict(zip(RUN_OUTPUTS, view, strict=True))["status"]
+            status = shown if isinstance(shown, str) else status
     except gr.Error as e:
         error = e
     button, new_status = handlers.after_run(status, request)

@@ -1,14 +1,15 @@
 """A fast subset of the issue's targets on the committed SoundScapes weights (few seeds, steps).
 
 Thresholds are regression guards a little below what the committed weights measure with
-``python -m soundedit soundscapes eval`` (see the README table). The classes the generator cannot
-draw yet (wind, birds) are not tested here; the README says so.
+``python -m soundedit soundscapes eval`` (see the README table). Every class the world hears is
+edited once here, wind, birds and night included.
 """
 
 import pytest
 
 from soundedit.soundscapes.bundle import weights_status
 
+SHARPNESS_FLOOR = 0.85  # the target (README); measured 0.96 on 256 held-out seeds
 pytestmark = [
     pytest.mark.slow,  # the committed weights, edits at the world's length
     pytest.mark.skipif(not weights_status()[0], reason=weights_status()[1]),
@@ -32,7 +33,16 @@ def test_bundle_parts_fit(bundle):
 def test_generator_follows_its_scene(bundle):
     from soundedit.soundscapes.evaluate import eval_generator
 
-    assert eval_generator(bundle, n=64) <= 0.11
+    figures = eval_generator(bundle, n=64)
+    assert figures["generator_mae"] <= 0.10, figures
+    # the worst parameter is mountains (0.22 on 512 seeds; the target 0.10 is not met, README)
+    assert figures["generator_mae_max"] <= 0.30, figures["generator_mae_per_param"]
+
+
+def test_generator_is_nearly_as_sharp_as_the_renderer(bundle):
+    from soundedit.soundscapes.evaluate import eval_sharpness
+
+    assert eval_sharpness(bundle, n=32) >= SHARPNESS_FLOOR
 
 
 def test_clip_names_scenes(bundle):
@@ -47,6 +57,22 @@ def test_audio_encoder_names_sounds(bundle):
     assert eval_audio(bundle, n_per_class=4) >= 0.7
 
 
+@pytest.mark.parametrize(
+    ("name", "seed"),
+    [
+        ("wind", 100_000),
+        ("birds", 100_010),
+        ("night", 100_000),
+    ],
+)
+def test_the_sounds_that_used_to_do_nothing_show(bundle, name, seed):
+    from soundedit.soundscapes.evaluate import class_sound, edit_with
+
+    report = edit_with(bundle, audio=class_sound(name, 4321), seed=seed).report
+    before, after = report["probe_source"], report["probe_edited"]
+    assert after[name] > before[name] + 0.3, (before, after)
+
+
 def test_rain_sound_makes_rain_and_keeps_the_land(bundle):
     from soundedit.soundscapes.evaluate import class_sound, edit_with
     from soundedit.soundscapes.params import SHAPES
@@ -59,11 +85,6 @@ def test_rain_sound_makes_rain_and_keeps_the_land(bundle):
     assert report["sound_match"]["known"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression of the real-audio encoder (#10): for this synthesised rain the "
-    "-18 dB edit ends rainier than the 0 dB one (README, Real sounds)",
-)
 def test_louder_rain_makes_more_rain(bundle):
     from soundedit.soundscapes.evaluate import class_sound, edit_with
 

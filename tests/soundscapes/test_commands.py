@@ -1,5 +1,6 @@
 """python -m soundedit soundscapes render / synth / examples."""
 
+import pytest
 import soundfile as sf
 from PIL import Image
 
@@ -32,3 +33,16 @@ def test_examples_fit_the_asset_budget(tmp_path):
     wavs = [p for p in paths if p.suffix == ".wav"]
     assert len(wavs) == len(EXAMPLES) >= 8
     assert sum(p.stat().st_size for p in paths) <= 3_000_000
+
+
+@pytest.mark.slow
+def test_examples_strip_tiles_source_over_result_for_every_example(tmp_path):
+    from soundedit.soundscapes.examples import EXAMPLES
+
+    sounds, strip = tmp_path / "sounds", tmp_path / "strip.png"
+    assert main(["soundscapes", "examples", "--out", str(sounds)]) == 0
+    from soundedit.soundscapes.examples import write_strip
+
+    write_strip(sounds, strip, seed=3, steps=2)
+    width, height = Image.open(strip).size
+    assert width == len(EXAMPLES) * (64 * 3 + 4) - 4 and height == 2 * 64 * 3 + 14
