@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import ConfigError
 from soundedit.hub import SHIPPED_WEIGHTS
 from soundedit.soundscapes.params import PARAM_NAMES, sample_params
@@ -184,9 +185,8 @@ def train_generator(
     the run after that many steps of the ``steps``-long schedule (what a snapshot of a longer
     run holds). ``clip_features`` weighs a perceptual term (:func:`feature_distance`);
     ``event_weight`` the error where the events show (:func:`event_mask`; each event on its
-    own with ``per_event``: :func:`event_weights`). Every
-    ``snapshot_every`` steps (0 = never) the generator so far is written to
-    ``out/soundscapes-snapshots/`` (outside git) so a long run can be inspected while it trains.
+    own with ``per_event``: :func:`event_weights`). Every ``snapshot_every`` steps (0 = never)
+    the generator so far goes to ``out/soundscapes-snapshots/`` (outside git) for a look.
     """
     from soundedit.gan.checkpoints import load_generator, save_generator
 
@@ -197,7 +197,8 @@ def train_generator(
     else:
         G = build_generator()
     history = previous_runs("generator") if resume else []
-    features = (clip_features, frozen_clip_images()) if clip_features else None
+    clip = ClipBridge.from_file(WEIGHTS_DIR / "clip") if clip_features else None  # frozen
+    features = (clip_features, clip.embed_image) if clip else None  # embed_image keeps the grad
     peak = 2e-3 if resume else 5e-3
     opt = torch.optim.Adam(G.parameters(), lr=peak, betas=(0.9, 0.99))
     start = time.time()
@@ -297,30 +298,16 @@ def _generator_args(
     return stop + clip + event + (" --per-event" if per_event else "")
 
 
-def frozen_clip_images():
-    """The committed tiny CLIP's image tower, frozen: images in [-1, 1] -> unit embeddings."""
-    from soundedit.weights_io import load_weights
-
-    model = build_tiny_clip()
-    tensors, _ = load_weights(WEIGHTS_DIR / "clip", kind="open_clip")
-    model.load_state_dict({k: v.float() for k, v in tensors.items()})
-    model.eval().requires_grad_(False)
-
-    def embed(images: torch.Tensor) -> torch.Tensor:
-        return nn.functional.normalize(model.encode_image(clip_normalize(images)), dim=-1)
-
-    return embed
-
-
-def feature_distance(features, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """Mean cosine distance between the embeddings of G(z) and of the render it should draw.
+def feature_distance(embed, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean cosine distance between the unit embeddings (``embed``) of G(z) and of the render
+    it should draw.
 
     With the tiny CLIP's image tower this asks for what the captions name (a flock of birds,
     bent trees) even where a small shape's pixel error is small.
     """
     with torch.no_grad():
-        wanted = features(real)
-    return (1 - (features(fake) * wanted).sum(dim=-1)).mean()
+        wanted = embed(real)
+    return (1 - (embed(fake) * wanted).sum(dim=-1)).mean()
 
 
 SNAPSHOT_DIR = Path("out") / "soundscapes-snapshots"
@@ -557,7 +544,6 @@ def train_audio(
     synthetic scenes (audio<->text, self-supervised and weak-pair terms; see realworld.py).
     """
     from soundedit.encoders.audio import load_audio_encoder, save_audio_encoder
-    from soundedit.encoders.clip import ClipBridge
     from soundedit.train import train_audio_encoder
 
     start = time.time()
@@ -639,7 +625,6 @@ def train_recogniser(
     one value to every model.
     """
     from soundedit.encoders.audio import load_audio_encoder
-    from soundedit.encoders.clip import ClipBridge
     from soundedit.soundscapes.captions import CLASS_PROMPTS
     from soundedit.soundscapes.realworld import read_clips
     from soundedit.soundscapes.recognise import ACCEPT, fit_recogniser, save_recogniser

@@ -102,9 +102,10 @@ def test_a_generator_snapshot_run_with_the_clip_term_names_its_whole_command(
 
 @needs_weights
 def test_the_clip_term_is_zero_for_the_render_itself_and_grows_for_a_blur():
+    from soundedit.encoders.clip import ClipBridge
     from soundedit.soundscapes import training
 
-    embed = training.frozen_clip_images()
+    embed = ClipBridge.from_file(WEIGHTS_DIR / "clip").embed_image
     images = render(sample_params(4, torch.Generator().manual_seed(0)))
     blurred = torch.nn.functional.avg_pool2d(images, 5, stride=1, padding=2)
     assert training.feature_distance(embed, images, images).abs() < 1e-5
