@@ -26,23 +26,25 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def port_number(text: str) -> int:
-    """argparse type: a TCP port, 1 … 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a whole number in [1, 65535], got {text!r}")
-    return port
+def whole_number(low: int, high: int):
+    """argparse type: a whole number in [low, high], refused with the range it accepts."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number in [{low}, {high}], got {text!r}"
+            )
+        return value
+
+    return parse
 
 
-def repeat_count(text: str) -> int:
-    """argparse type: how many edits --bench times, 1 … 50."""
-    count = int(text) if text.strip().isdigit() else -1
-    if not 1 <= count <= 50:
-        raise argparse.ArgumentTypeError(f"must be a whole number in [1, 50], got {text!r}")
-    return count
+port_number = whole_number(1, 65535)  # a TCP port
+repeat_count = whole_number(1, 50)  # edits timed by --bench
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
