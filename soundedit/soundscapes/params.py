@@ -62,6 +62,8 @@ ACTIVE_PROBABILITY: dict[str, float | None] = {
     "ground": None,
     "layout": None,
 }
+# The events that are absent from most scenes (rain ... sea): each shows in only part of them.
+SPARSE: tuple[str, ...] = tuple(n for n, p in ACTIVE_PROBABILITY.items() if p is not None)
 
 
 def quantile(u: torch.Tensor) -> torch.Tensor:

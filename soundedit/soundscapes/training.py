@@ -261,12 +261,12 @@ def event_weights(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
     Under :func:`event_mask` a flock of birds is a few percent of the batch's event pixels next
     to rain and sea; here it weighs as much as each of them.
     """
-    from soundedit.soundscapes.params import ACTIVE_PROBABILITY, INDEX
+    from soundedit.soundscapes.params import INDEX, SPARSE
 
     total = torch.zeros_like(rendered[:, :1])
-    for name, share in ACTIVE_PROBABILITY.items():
+    for name in SPARSE:
         present = params[:, INDEX[name]] > 0
-        if share is None or not present.any():
+        if not present.any():
             continue
         without = params[present].clone()
         without[:, INDEX[name]] = 0.0
@@ -281,11 +281,10 @@ def event_mask(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
     A small event (a flock of birds is 6 % of the picture) weighs little in a mean over all
     pixels; the error averaged over this mask counts it as much as a downpour.
     """
-    from soundedit.soundscapes.params import ACTIVE_PROBABILITY, INDEX
+    from soundedit.soundscapes.params import INDEX, SPARSE
 
-    sparse = [INDEX[name] for name, share in ACTIVE_PROBABILITY.items() if share is not None]
     without = params.clone()
-    without[:, sparse] = 0.0
+    without[:, [INDEX[name] for name in SPARSE]] = 0.0
     return (rendered - render(without)).abs().mean(dim=1, keepdim=True)
 
 
