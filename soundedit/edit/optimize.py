@@ -73,9 +73,18 @@ def source_from_mean(generator) -> torch.Tensor:
 
 
 def blend_targets(audio: torch.Tensor, text: torch.Tensor, blend: float) -> torch.Tensor:
-    """``normalize(blend * audio + (1 - blend) * text)`` for unit embeddings [1, D]."""
+    """``normalize(blend * audio + (1 - blend) * text)`` for unit embeddings [1, D].
+
+    The ends are the inputs themselves: normalising an already unit vector again moves it by
+    rounding (a few ulps, machine-dependent), and 100 steps of Adam amplify that, so a blend of 1
+    would not be the sound-only run.
+    """
     if not 0.0 <= blend <= 1.0:
         raise ConfigError(f"blend must be in [0, 1], got {blend}")
+    if blend == 1.0:
+        return audio.float()
+    if blend == 0.0:
+        return text.float()
     mixed = blend * audio.float() + (1.0 - blend) * text.float()
     return torch.nn.functional.normalize(mixed, dim=-1)
 

@@ -140,8 +140,8 @@ def test_learning_rate_ramps_up_and_down():
 def test_blend_targets_are_unit_and_weighted():
     a = torch.nn.functional.normalize(torch.randn(1, 8), dim=-1)
     t = torch.nn.functional.normalize(torch.randn(1, 8), dim=-1)
-    assert torch.allclose(blend_targets(a, t, 1.0), a, atol=1e-6)
-    assert torch.allclose(blend_targets(a, t, 0.0), t, atol=1e-6)
+    assert torch.equal(blend_targets(a, t, 1.0), a)
+    assert torch.equal(blend_targets(a, t, 0.0), t)
     assert blend_targets(a, t, 0.3).norm().item() == pytest.approx(1.0)
     with pytest.raises(ConfigError, match="blend"):
         blend_targets(a, t, 1.5)
