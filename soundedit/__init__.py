@@ -1,9 +1,21 @@
 """soundedit: edit StyleGAN2 images with sound.
 
-The library never imports gradio; the app lives in ``demo/`` and ``app.py``.
+The front door::
+
+    import soundedit
+
+    bundle = soundedit.load_bundle()  # the embedded SoundScapes world
+    request = soundedit.EditRequest.of(audio="assets/sounds/rain.wav", seed=0)
+    result = soundedit.run_to_end(bundle, request)
+    result.images["sound"]  # uint8 [H, W, 3]
+
+``run_edit`` gives the same edit step by step (an :class:`EditRun`: iterate it, ``stop()`` it,
+then ``result()``). The library never imports gradio; the app lives in ``demo/`` and ``app.py``.
 """
 
 from soundedit import soundscapes  # noqa: E402,F401  (the embedded world registers itself)
+from soundedit.bundle import Bundle, load_bundle
+from soundedit.edit.pipeline import EditResult, EditRun, run_edit, run_to_end
 from soundedit.errors import (
     AudioError,
     CheckpointError,
@@ -11,14 +23,23 @@ from soundedit.errors import (
     SoundEditError,
     WeightsNotFoundError,
 )
+from soundedit.settings import EditConfig, EditRequest
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AudioError",
+    "Bundle",
     "CheckpointError",
     "ConfigError",
+    "EditConfig",
+    "EditRequest",
+    "EditResult",
+    "EditRun",
     "SoundEditError",
     "WeightsNotFoundError",
     "__version__",
+    "load_bundle",
+    "run_edit",
+    "run_to_end",
 ]
