@@ -11,15 +11,9 @@ import torch.nn.functional as F
 
 from soundedit.errors import ConfigError
 from soundedit.train import LossConfig, TrainConfig, TrainItem, train_audio_encoder
-from soundedit.train.loop import (
-    AudioTower,
-    FeatureBank,
-    build_clip_cache,
-    compute_loss,
-    learning_rate,
-    make_batch,
-    weak_candidates,
-)
+from soundedit.train.batches import FeatureBank, make_batch, weak_candidates
+from soundedit.train.cache import build_clip_cache
+from soundedit.train.loop import AudioTower, compute_loss, learning_rate
 from soundedit.train.losses import Temperature
 from tests.train.helpers import TinyEncoder
 
