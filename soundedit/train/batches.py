@@ -123,12 +123,21 @@ def prepare_items(
     return items, features, skipped
 
 
+def read_features(entry: torch.Tensor | Path) -> torch.Tensor:
+    """One item's features [1, H, W]: the tensor itself, or read from its cached file."""
+    if isinstance(entry, torch.Tensor):
+        return entry
+    from safetensors.torch import load_file
+
+    return load_file(str(entry))["features"]
+
+
 class FeatureBank:
     """Features of every item: one stacked tensor in memory, or cached files read per batch."""
 
     def __init__(self, features: Sequence[torch.Tensor | Path]):
         self.entries = list(features)
-        first = self._load(self.entries[0])
+        first = read_features(self.entries[0])
         self.data: torch.Tensor | None = None
         if all(isinstance(f, torch.Tensor) for f in self.entries):
             shapes = {tuple(f.shape) for f in self.entries}
@@ -137,14 +146,6 @@ class FeatureBank:
             self.data = torch.stack(self.entries)  # [N, 1, H, W]
         self.shape = tuple(first.shape)
 
-    @staticmethod
-    def _load(entry: torch.Tensor | Path) -> torch.Tensor:
-        if isinstance(entry, torch.Tensor):
-            return entry
-        from safetensors.torch import load_file
-
-        return load_file(str(entry))["features"]
-
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -152,7 +153,7 @@ class FeatureBank:
         """Features [b, 1, H, W] of the items at ``index``."""
         if self.data is not None:
             return self.data[index]
-        batch = [self._load(self.entries[i]) for i in index.tolist()]
+        batch = [read_features(self.entries[i]) for i in index.tolist()]
         if any(tuple(f.shape) != self.shape for f in batch):
             raise ConfigError(f"all features must have shape {self.shape}; the cache is mixed")
         return torch.stack(batch)

@@ -30,6 +30,7 @@ from soundedit.train.batches import (
     check_embed_dim,
     make_batch,
     prepare_items,
+    read_features,
     weak_candidates,
 )
 from soundedit.train.cache import build_clip_cache
@@ -187,7 +188,7 @@ def train_audio_encoder(
     val = prepare_items(val_items, encoder, config, what="validation") if val_items else None
     skipped += val[2] if val else []
     _log_skipped(skipped, len(items), log)
-    check_embed_dim(encoder, clip, FeatureBank._load(features[0]))
+    check_embed_dim(encoder, clip, read_features(features[0]))
     _check_batch_size(config, len(items))
     cache = build_clip_cache(items, clip, config, device=device)
     weak = weak_candidates(items) if config.losses.weak_kl else None
