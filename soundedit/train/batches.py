@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
+from soundedit.audio.augment import spec_augment
 from soundedit.errors import ConfigError
 from soundedit.train import distributed as dist_utils
 from soundedit.train.cache import ClipCache
@@ -127,8 +129,6 @@ def read_features(entry: torch.Tensor | Path) -> torch.Tensor:
     """One item's features [1, H, W]: the tensor itself, or read from its cached file."""
     if isinstance(entry, torch.Tensor):
         return entry
-    from safetensors.torch import load_file
-
     return load_file(str(entry))["features"]
 
 
@@ -190,8 +190,6 @@ def make_batch(
     features = bank.get(index)  # [b, 1, H, W]
     augmented = None
     if losses.augment:
-        from soundedit.audio.augment import spec_augment
-
         augmented = torch.stack(
             [
                 spec_augment(

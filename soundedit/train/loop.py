@@ -22,7 +22,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
+from soundedit.config import from_dict
+from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig
 from soundedit.errors import ConfigError
 from soundedit.train import distributed as dist_utils
 from soundedit.train.batches import (
@@ -34,8 +37,16 @@ from soundedit.train.batches import (
     weak_candidates,
 )
 from soundedit.train.cache import build_clip_cache
+from soundedit.train.checkpoint import (
+    encoder_meta,
+    has_state,
+    load_state,
+    save_encoder,
+    save_state,
+)
 from soundedit.train.config import TrainConfig
 from soundedit.train.data import TrainItem
+from soundedit.train.evaluate import audio_to_text_recall
 from soundedit.train.losses import LossBatch, Temperature, alignment_loss, reported_loss
 
 Log = Callable[[str], None]
@@ -104,9 +115,6 @@ def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
 
 def build_encoder(config: TrainConfig) -> nn.Module:
     """An AudioEncoder from ``config.encoder`` (AudioEncoderConfig fields), seeded."""
-    from soundedit.config import from_dict
-    from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig
-
     torch.manual_seed(config.seed)
     return AudioEncoder(from_dict(AudioEncoderConfig, config.encoder, where="encoder"))
 
@@ -235,8 +243,6 @@ class _Run:
 
     # -- resume and checkpoints --
     def resume(self) -> None:
-        from soundedit.train.checkpoint import has_state, load_state
-
         if not (self.out and self.config.resume and has_state(self.out / "state")):
             return
         info = load_state(self.out / "state", self.tower, self.optimizer)
@@ -245,8 +251,6 @@ class _Run:
         self.log(f"resumed from {self.out / 'state'} at epoch {self.epoch}, step {self.step}")
 
     def save(self, metrics: dict[str, float], is_best: bool) -> None:
-        from soundedit.train.checkpoint import encoder_meta, save_encoder, save_state
-
         if self.rank != 0 or self.out is None:
             return
         meta = encoder_meta(
@@ -317,8 +321,6 @@ class _Run:
         self.model.train()
         batches = range(self.steps_per_epoch)
         if config.progress and self.rank == 0:
-            from tqdm.auto import tqdm
-
             batches = tqdm(batches, desc=f"epoch {self.epoch + 1}", leave=False)
         for k in batches:
             if self.step >= self.total_steps or time.time() >= deadline:
@@ -366,8 +368,6 @@ class _Run:
         return out
 
     def validate(self) -> dict[str, float]:
-        from soundedit.train.evaluate import audio_to_text_recall
-
         items, features, _ = self.val
         captions = [it.caption(self.config.text_template) for it in items]
         if any(c is None for c in captions):
