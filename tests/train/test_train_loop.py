@@ -129,28 +129,6 @@ def test_unreadable_items_are_skipped_and_counted(fixed_clip, tmp_path):
     assert any("1 items skipped" in line for line in lines)
 
 
-def test_weak_candidates_come_from_other_groups():
-    image = torch.zeros(3, 8, 8)
-    data = [
-        TrainItem(None, label="a", group="v1", image=image),
-        TrainItem(None, label="a", group="v1", image=image),
-        TrainItem(None, label="a", group="v2", image=image),
-        TrainItem(None, label="b", group="v3", image=image),
-    ]
-    found = [w.tolist() for w in weak_candidates(data)]
-    assert found == [[2], [2], [0, 1], []]
-
-
-def test_weak_candidates_are_items_with_an_image():
-    image = torch.zeros(3, 8, 8)
-    data = [
-        TrainItem(None, label="a", group="real-1"),  # a real clip: no image of its own
-        TrainItem(None, label="a", group="scene-1", image=image),
-        TrainItem(None, label="a", group="real-2"),
-    ]
-    assert [w.tolist() for w in weak_candidates(data)] == [[1], [], [1]]
-
-
 def test_cosine_cyclic_schedule_restarts():
     config = dataclasses.replace(BASE, lr=1.0, min_lr=0.0, cycle_steps=4)
     lrs = [learning_rate(s, config, 10, 100) for s in range(9)]
