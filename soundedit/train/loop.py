@@ -1,10 +1,12 @@
-"""The training loop: a trainable audio encoder pulled into a frozen CLIP space.
+"""The training run: a trainable audio encoder pulled into a frozen CLIP space.
 
-CLIP never runs inside the loop: the text embeddings of every caption (and its augmented
-versions), of every label, and the image embeddings are computed once before the first step
-(:class:`ClipCache`). Under ``torchrun`` every rank walks the same seeded order of global
-batches and takes its own slice; the encoder is wrapped in DistributedDataParallel and the
-contrastive terms see the gathered global batch.
+:func:`train_audio_encoder` checks the settings, builds the CLIP cache and the feature bank, then
+runs epochs of optimiser steps (learning-rate schedule, loss, gradient clipping, mixed precision on
+CUDA), validates, keeps the best and last checkpoints and resumes from the saved state. Under
+``torchrun`` every rank walks the same seeded order of global batches and takes its own slice; the
+encoder is wrapped in DistributedDataParallel and the contrastive terms see the gathered global
+batch. The CLIP embeddings live in :mod:`soundedit.train.cache`, the batches in
+:mod:`soundedit.train.batches`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,32 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
+from soundedit.config import from_dict
+from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig
 from soundedit.errors import ConfigError
 from soundedit.train import distributed as dist_utils
+from soundedit.train.batches import (
+    FeatureBank,
+    check_embed_dim,
+    make_batch,
+    prepare_items,
+    read_features,
+    weak_candidates,
+)
+from soundedit.train.cache import build_clip_cache
+from soundedit.train.checkpoint import (
+    encoder_meta,
+    has_state,
+    load_state,
+    save_encoder,
+    save_state,
+)
 from soundedit.train.config import TrainConfig
-from soundedit.train.data import TrainItem, compute_item_features, load_image
+from soundedit.train.data import TrainItem
+from soundedit.train.evaluate import audio_to_text_recall
 from soundedit.train.losses import LossBatch, Temperature, alignment_loss, reported_loss
-from soundedit.train.textaug import text_variants
 
 Log = Callable[[str], None]
 
@@ -58,183 +79,6 @@ class TrainResult:
     best_path: Path | None = None  # best checkpoint (safetensors) when out_dir was set
     last_path: Path | None = None  # last checkpoint
     skipped: list[tuple[str, str]] = field(default_factory=list)  # unreadable items and why
-
-
-# --- CLIP embeddings, computed once ---------------------------------------------------------------
-
-
-@dataclass
-class ClipCache:
-    """Frozen CLIP embeddings for every item: captions (with variants), labels and images."""
-
-    text: torch.Tensor | None  # [n_captions, V, D] caption variants (None: no captions)
-    text_id: torch.Tensor  # [N] caption index per item
-    label: torch.Tensor | None  # [n_labels, D]
-    label_id: torch.Tensor  # [N] label index per item (-1: none)
-    image: torch.Tensor | None  # [n_images, D]
-    image_id: torch.Tensor  # [N] image index per item (-1: none)
-    clip_scale: float  # CLIP's own logit scale (text -> image softmax of the KL term)
-
-
-@torch.no_grad()
-def build_clip_cache(
-    items: Sequence[TrainItem], clip: Any, config: TrainConfig, *, device: torch.device
-) -> ClipCache:
-    """Embed every caption variant, label and image once with the frozen CLIP."""
-    g = torch.Generator().manual_seed(config.seed + 1)
-    captions = _index([it.caption(config.text_template) for it in items])
-    variants = [v for c in captions[0] for v in text_variants(c, config.text_variants, generator=g)]
-    text = (
-        _embed_texts(clip, variants).view(len(captions[0]), config.text_variants, -1)
-        if variants
-        else None
-    )
-    labels, label_id = _index([it.label for it in items])
-    label = _embed_texts(clip, [config.text_template.format(x) for x in labels]) if labels else None
-    image_keys, image_id = _index([_image_key(it, i) for i, it in enumerate(items)])
-    first: dict[int, int] = {}  # image index -> first item that shows it
-    for i, k in enumerate(image_id):
-        if k >= 0:
-            first.setdefault(k, i)
-    image = (
-        _embed_images(clip, [items[first[k]] for k in range(len(image_keys))], device)
-        if image_keys
-        else None
-    )
-    return ClipCache(
-        text,
-        torch.tensor(captions[1]),
-        label,
-        torch.tensor(label_id),
-        image,
-        torch.tensor(image_id),
-        float(getattr(clip, "logit_scale", 100.0)),
-    )
-
-
-def _index(values: Sequence[Any]) -> tuple[list, list[int]]:
-    """Distinct non-None values in first-seen order, and each value's index (-1 for None)."""
-    order: dict[Any, int] = {}
-    ids = [-1 if v is None else order.setdefault(v, len(order)) for v in values]
-    return list(order), ids
-
-
-def _image_key(item: TrainItem, i: int) -> Any:
-    if item.image_embedding is None and item.image is None:
-        return None
-    return str(item.image) if isinstance(item.image, (str, Path)) else ("item", i)
-
-
-def _embed_texts(clip: Any, texts: list[str], chunk: int = 256) -> torch.Tensor:
-    parts = [
-        clip.embed_text(texts[i : i + chunk]).float().cpu() for i in range(0, len(texts), chunk)
-    ]
-    return torch.cat(parts)
-
-
-def _clip_device(clip: Any, fallback: torch.device) -> torch.device:
-    """Where the CLIP model lives (it may differ from the encoder's device)."""
-    if isinstance(clip, nn.Module):
-        for tensor in (*clip.parameters(), *clip.buffers()):
-            return tensor.device
-    return fallback
-
-
-def _embed_images(clip: Any, items: list[TrainItem], device, chunk: int = 64) -> torch.Tensor:
-    out: list[torch.Tensor | None] = [
-        None
-        if it.image_embedding is None
-        else F.normalize(it.image_embedding.float().flatten(), dim=0)
-        for it in items
-    ]
-    todo = [i for i, v in enumerate(out) if v is None]
-    device = _clip_device(clip, device)
-    for start in range(0, len(todo), chunk):
-        idx = todo[start : start + chunk]
-        images = [items[i].image for i in idx]
-        images = [load_image(x) if isinstance(x, (str, Path)) else x for x in images]
-        sizes = {tuple(x.shape) for x in images}
-        if len(sizes) > 1:  # mixed sizes: embed one at a time (CLIP resizes anyway)
-            emb = torch.cat([clip.embed_image(x[None].to(device)) for x in images])
-        else:
-            emb = clip.embed_image(torch.stack(images).to(device))
-        for i, e in zip(idx, emb.float().cpu(), strict=True):
-            out[i] = e
-    return torch.stack(out)
-
-
-# --- checks before training -----------------------------------------------------------------------
-
-
-def check_inputs(
-    items: Sequence[TrainItem], config: TrainConfig, *, what: str = "training"
-) -> None:
-    """Raise ConfigError for data the active losses cannot use, before any work starts."""
-    if not items:
-        raise ConfigError(f"the {what} dataset is empty: no readable items to train on")
-    losses = config.losses
-    if losses.text or losses.weak_kl:
-        n = sum(1 for it in items if it.caption(config.text_template) is None)
-        if n:
-            raise ConfigError(
-                f"{n} {what} items have neither caption nor label; the text terms need one"
-            )
-    if losses.image or losses.weak_kl:
-        # Items without an image (real clips weakly paired to a world) skip the audio<->image
-        # term and are never a weak pair; but the terms need images somewhere.
-        if all(it.image is None and it.image_embedding is None for it in items):
-            term = "losses.image" if losses.image else "losses.weak_kl"
-            raise ConfigError(
-                f"none of the {len(items)} {what} items has an image but {term} is on; give "
-                "images or set it to 0"
-            )
-    if losses.weak_kl:
-        n = sum(1 for it in items if not it.label)
-        if n:
-            raise ConfigError(
-                f"{n} {what} items have no label but losses.weak_kl is on: the weakly paired KL "
-                "term needs a label per item (or set losses.weak_kl = 0)"
-            )
-
-
-def weak_candidates(items: Sequence[TrainItem]) -> list[torch.Tensor]:
-    """For each item, the indices of items with an image and the same label from another group."""
-    by_label: dict[str, list[int]] = {}
-    for i, it in enumerate(items):
-        if it.image is not None or it.image_embedding is not None:
-            by_label.setdefault(it.label, []).append(i)
-    out = []
-    for i, it in enumerate(items):
-        group = it.group if it.group is not None else ("item", i)
-        same = [
-            j
-            for j in by_label.get(it.label, [])
-            if j != i and (items[j].group if items[j].group is not None else ("item", j)) != group
-        ]
-        out.append(torch.tensor(same, dtype=torch.long))
-    return out
-
-
-def check_embed_dim(encoder: nn.Module, clip: Any, sample: torch.Tensor) -> int:
-    """The encoder's output width; ConfigError when it differs from CLIP's."""
-    dim = getattr(encoder, "embed_dim", None)
-    if dim is None:
-        with torch.no_grad():
-            was = encoder.training
-            encoder.eval()
-            dim = int(encoder(sample[None].to(_device_of(encoder))).shape[-1])
-            encoder.train(was)
-    if int(dim) != int(clip.embed_dim):
-        raise ConfigError(
-            f"the audio encoder outputs {dim}-d embeddings but the CLIP model "
-            f"{getattr(clip, 'name', '')!s} has embed_dim {clip.embed_dim}; set encoder.embed_dim "
-            f"to {clip.embed_dim}"
-        )
-    return int(dim)
-
-
-def _device_of(module: nn.Module) -> torch.device:
-    return next(module.parameters()).device
 
 
 # --- schedule and optimiser -----------------------------------------------------------------------
@@ -271,144 +115,8 @@ def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
 
 def build_encoder(config: TrainConfig) -> nn.Module:
     """An AudioEncoder from ``config.encoder`` (AudioEncoderConfig fields), seeded."""
-    from soundedit.config import from_dict
-    from soundedit.encoders.audio import AudioEncoder, AudioEncoderConfig
-
     torch.manual_seed(config.seed)
     return AudioEncoder(from_dict(AudioEncoderConfig, config.encoder, where="encoder"))
-
-
-def prepare_items(
-    items: Sequence[TrainItem], encoder: nn.Module, config: TrainConfig, *, what: str
-) -> tuple[list[TrainItem], list, list[tuple[str, str]]]:
-    """Items whose sound could be read, their features (or cached paths), and the skipped ones."""
-    items = list(items)
-    check_inputs(items, config, what=what)
-    front_end = getattr(encoder, "front_end", None)
-    if config.cache_dir and dist_utils.is_distributed():
-        # Each rank fills its share of the cache first; the full pass below then only reads.
-        share = items[dist_utils.rank() :: dist_utils.world_size()]
-        compute_item_features(share, front_end, cache_dir=config.cache_dir, lazy=True)
-        torch.distributed.barrier()
-    features, skipped = compute_item_features(
-        items,
-        front_end,
-        cache_dir=config.cache_dir,
-        progress=config.progress and dist_utils.rank() == 0,
-        lazy=config.cache_dir is not None,
-    )
-    kept = [i for i, f in enumerate(features) if f is not None]
-    items, features = [items[i] for i in kept], [features[i] for i in kept]
-    if not items:
-        raise ConfigError(f"the {what} dataset is empty: all {len(skipped)} items were unreadable")
-    return items, features, skipped
-
-
-class FeatureBank:
-    """Features of every item: one stacked tensor in memory, or cached files read per batch."""
-
-    def __init__(self, features: Sequence[torch.Tensor | Path]):
-        self.entries = list(features)
-        first = self._load(self.entries[0])
-        self.data: torch.Tensor | None = None
-        if all(isinstance(f, torch.Tensor) for f in self.entries):
-            shapes = {tuple(f.shape) for f in self.entries}
-            if len(shapes) != 1:
-                raise ConfigError(f"all features must have one shape; found {sorted(shapes)[:4]}")
-            self.data = torch.stack(self.entries)  # [N, 1, H, W]
-        self.shape = tuple(first.shape)
-
-    @staticmethod
-    def _load(entry: torch.Tensor | Path) -> torch.Tensor:
-        if isinstance(entry, torch.Tensor):
-            return entry
-        from safetensors.torch import load_file
-
-        return load_file(str(entry))["features"]
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def get(self, index: torch.Tensor) -> torch.Tensor:
-        """Features [b, 1, H, W] of the items at ``index``."""
-        if self.data is not None:
-            return self.data[index]
-        batch = [self._load(self.entries[i]) for i in index.tolist()]
-        if any(tuple(f.shape) != self.shape for f in batch):
-            raise ConfigError(f"all features must have shape {self.shape}; the cache is mixed")
-        return torch.stack(batch)
-
-    def all(self) -> torch.Tensor:
-        """Every item's features [N, 1, H, W]."""
-        return self.data if self.data is not None else self.get(torch.arange(len(self)))
-
-
-def item_generator(config: TrainConfig, step: int, position: int) -> torch.Generator:
-    """The generator of one item at one step: the same whichever rank handles it."""
-    return torch.Generator().manual_seed(
-        (config.seed * 1_000_003 + step * 65_537 + position) % 2**62
-    )
-
-
-def make_batch(
-    index: torch.Tensor,
-    offset: int,
-    step: int,
-    bank: FeatureBank,
-    cache: ClipCache,
-    weak: list[torch.Tensor] | None,
-    config: TrainConfig,
-    device: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor | None, LossBatch]:
-    """Features, their augmented view and the CLIP side of one (local) batch.
-
-    ``offset`` is the position of ``index[0]`` in the global batch: every random choice comes
-    from a generator of (seed, step, global position), so ranks agree with a single process.
-    """
-    losses = config.losses
-    gens = [item_generator(config, step, offset + k) for k in range(len(index))]
-    features = bank.get(index)  # [b, 1, H, W]
-    augmented = None
-    if losses.augment:
-        from soundedit.audio.augment import spec_augment
-
-        augmented = torch.stack(
-            [
-                spec_augment(
-                    f,
-                    generator=g,
-                    max_freq=config.max_freq,
-                    max_time=config.max_time,
-                    n_masks=config.n_masks,
-                )
-                for f, g in zip(features, gens, strict=True)
-            ]
-        )
-    variant = torch.stack([torch.randint(config.text_variants, (), generator=g) for g in gens])
-    batch = LossBatch(audio=torch.empty(0))
-    if losses.text:
-        text_id = cache.text_id[index]
-        batch.text = cache.text[text_id, variant].to(device)
-        batch.text_ids = text_id.to(device)
-    if cache.image is not None:
-        image_id = cache.image_id[index]  # -1: no paired image (left out of the image term)
-        batch.image = cache.image[image_id.clamp(min=0)].to(device)
-        batch.image_ids = image_id.to(device)
-    if losses.weak_kl:
-        picks, valid = [], []
-        for i, g in zip(index.tolist(), gens, strict=True):
-            options = weak[i]
-            valid.append(len(options) > 0)
-            chosen = (
-                options[torch.randint(len(options), (losses.weak_pairs,), generator=g)]
-                if len(options)
-                else torch.zeros(losses.weak_pairs, dtype=torch.long)
-            )
-            picks.append(cache.image_id[chosen])
-        batch.weak_images = cache.image[torch.stack(picks)].to(device)  # [b, K, D]
-        batch.weak_valid = torch.tensor(valid, device=device)
-        batch.label_text = cache.label[cache.label_id[index]].to(device)
-    return features.to(device), None if augmented is None else augmented.to(device), batch
 
 
 def compute_loss(
@@ -488,7 +196,7 @@ def train_audio_encoder(
     val = prepare_items(val_items, encoder, config, what="validation") if val_items else None
     skipped += val[2] if val else []
     _log_skipped(skipped, len(items), log)
-    check_embed_dim(encoder, clip, FeatureBank._load(features[0]))
+    check_embed_dim(encoder, clip, read_features(features[0]))
     _check_batch_size(config, len(items))
     cache = build_clip_cache(items, clip, config, device=device)
     weak = weak_candidates(items) if config.losses.weak_kl else None
@@ -535,8 +243,6 @@ class _Run:
 
     # -- resume and checkpoints --
     def resume(self) -> None:
-        from soundedit.train.checkpoint import has_state, load_state
-
         if not (self.out and self.config.resume and has_state(self.out / "state")):
             return
         info = load_state(self.out / "state", self.tower, self.optimizer)
@@ -545,8 +251,6 @@ class _Run:
         self.log(f"resumed from {self.out / 'state'} at epoch {self.epoch}, step {self.step}")
 
     def save(self, metrics: dict[str, float], is_best: bool) -> None:
-        from soundedit.train.checkpoint import encoder_meta, save_encoder, save_state
-
         if self.rank != 0 or self.out is None:
             return
         meta = encoder_meta(
@@ -617,8 +321,6 @@ class _Run:
         self.model.train()
         batches = range(self.steps_per_epoch)
         if config.progress and self.rank == 0:
-            from tqdm.auto import tqdm
-
             batches = tqdm(batches, desc=f"epoch {self.epoch + 1}", leave=False)
         for k in batches:
             if self.step >= self.total_steps or time.time() >= deadline:
@@ -666,8 +368,6 @@ class _Run:
         return out
 
     def validate(self) -> dict[str, float]:
-        from soundedit.train.evaluate import audio_to_text_recall
-
         items, features, _ = self.val
         captions = [it.caption(self.config.text_template) for it in items]
         if any(c is None for c in captions):

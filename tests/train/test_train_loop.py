@@ -11,15 +11,9 @@ import torch.nn.functional as F
 
 from soundedit.errors import ConfigError
 from soundedit.train import LossConfig, TrainConfig, TrainItem, train_audio_encoder
-from soundedit.train.loop import (
-    AudioTower,
-    FeatureBank,
-    build_clip_cache,
-    compute_loss,
-    learning_rate,
-    make_batch,
-    weak_candidates,
-)
+from soundedit.train.batches import FeatureBank, make_batch, weak_candidates
+from soundedit.train.cache import build_clip_cache
+from soundedit.train.loop import AudioTower, compute_loss, learning_rate
 from soundedit.train.losses import Temperature
 from tests.train.helpers import TinyEncoder
 
@@ -133,28 +127,6 @@ def test_unreadable_items_are_skipped_and_counted(fixed_clip, tmp_path):
     )
     assert len(result.skipped) == 1 and "bad.wav" in result.skipped[0][0]
     assert any("1 items skipped" in line for line in lines)
-
-
-def test_weak_candidates_come_from_other_groups():
-    image = torch.zeros(3, 8, 8)
-    data = [
-        TrainItem(None, label="a", group="v1", image=image),
-        TrainItem(None, label="a", group="v1", image=image),
-        TrainItem(None, label="a", group="v2", image=image),
-        TrainItem(None, label="b", group="v3", image=image),
-    ]
-    found = [w.tolist() for w in weak_candidates(data)]
-    assert found == [[2], [2], [0, 1], []]
-
-
-def test_weak_candidates_are_items_with_an_image():
-    image = torch.zeros(3, 8, 8)
-    data = [
-        TrainItem(None, label="a", group="real-1"),  # a real clip: no image of its own
-        TrainItem(None, label="a", group="scene-1", image=image),
-        TrainItem(None, label="a", group="real-2"),
-    ]
-    assert [w.tolist() for w in weak_candidates(data)] == [[1], [], [1]]
 
 
 def test_cosine_cyclic_schedule_restarts():
