@@ -30,3 +30,12 @@ def cosine_error(d: int) -> float:
 def norm_error(d: int) -> float:
     """Most the float32 norm of a float32-normalised d-vector can differ from 1."""
     return (2 * d + 4) * U
+
+
+def assert_unit(x) -> None:
+    """Every row of ``x`` [..., d] is a unit vector, to float32's rounding (:func:`norm_error`)."""
+    import torch
+
+    torch.testing.assert_close(
+        x.norm(dim=-1), torch.ones(x.shape[:-1]), rtol=0, atol=norm_error(x.shape[-1])
+    )
