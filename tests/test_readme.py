@@ -30,6 +30,7 @@ README = REPO / "README.md"
 MAX_STEPS = "10"  # every edit: the app streams a preview every max(1, steps // 10) steps
 APP_URL = "http://127.0.0.1:7860/"  # the README's address; the test's server is in 7871-7879
 PORTS = range(7871, 7880)
+INPUT_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".pt", ".pth", ".pkl", ".safetensors", ".npy")
 NOT_SHIPPED = ("runs/", "data/", "../shared/", "ESC50_DIR")  # made or fetched by a person
 
 
@@ -166,7 +167,7 @@ def test_every_file_a_runnable_line_names_is_committed():
     for number, line in bash_lines():
         if skip_rule(line) is None:
             for word in shlex.split(line, comments=True):
-                if word.startswith(("assets/", "weights/")):
+                if word.startswith(("assets/", "weights/")) or word.endswith(INPUT_SUFFIXES):
                     assert (REPO / word).exists(), f"README.md:{number}: {word} does not exist"
 
 
