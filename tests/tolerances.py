@@ -39,3 +39,14 @@ def assert_unit(x) -> None:
     torch.testing.assert_close(
         x.norm(dim=-1), torch.ones(x.shape[:-1]), rtol=0, atol=norm_error(x.shape[-1])
     )
+
+
+def softmax_error(n: int, d: int, largest: float) -> float:
+    """Most a float32 cross-entropy or KL over n logits can be off, each logit a scale times a
+    d-term dot product, none larger than ``largest``.
+
+    A logit is off by about (d + 1)·U·largest, which exp turns into a relative error of that size;
+    the n-term sum, the log and the subtraction add (n + 3)·U·(1 + largest). Both directions (rows
+    and columns, or both distributions of a KL) count once each.
+    """
+    return 2 * ((d + 1) * largest + (n + 3) * (1 + largest)) * U
