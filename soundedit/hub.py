@@ -60,12 +60,14 @@ class RegistryEntry:
     format: str = ""  # rosinality | nvidia-pkl | tf-pkl | state-dict | open_clip | bundle
     resolution: int = 0  # output size in pixels (generators), input size (encoders)
     license: str = ""  # licence of the weights, in a few words
-    size_mb: float = 0.0  # approximate download size
+    size_mb: float = 0.0  # download size in MB (from size_bytes when that is known)
+    size_bytes: int = 0  # exact size of the file from a public record; 0 = not known
     filename: str = ""  # name under weights/ (a folder for bundles); default: source's basename
     defaults: dict[str, Any] = field(default_factory=dict)  # edit defaults / loader options
     title: str = ""  # human-readable name
     files: tuple[str, ...] = ()  # bundle: the files that must be inside its folder
     note: str = ""  # anything a person should know (unconfirmed details, conditions)
+    single_source: bool = False  # the only known copy (no mirror): keep one of your own
 
 
 class EntryStatus(NamedTuple):
@@ -158,7 +160,22 @@ def _validated(entry: RegistryEntry, path: Path) -> RegistryEntry:
     filename = entry.filename or _source_basename(entry.source) or entry.name
     if Path(filename).name != filename:
         raise ConfigError(f"{where}: filename {filename!r} must be a plain file name")
-    return replace(entry, sha256=digest, filename=filename)
+    return replace(entry, sha256=digest, filename=filename, size_mb=_size_mb(entry, where))
+
+
+def _size_mb(entry: RegistryEntry, where: str) -> float:
+    """``size_mb`` taken from ``size_bytes`` when the exact size is known (they must agree)."""
+    if entry.size_bytes < 0:
+        raise ConfigError(f"{where}: size_bytes must be 0 (not known) or a positive number")
+    if not entry.size_bytes:
+        return entry.size_mb
+    exact = round(entry.size_bytes / 1e6, 1)
+    if entry.size_mb and abs(entry.size_mb - exact) > 0.5:
+        raise ConfigError(
+            f"{where}: size_mb {entry.size_mb:g} disagrees with size_bytes {entry.size_bytes} "
+            f"({exact:g} MB); give one of them"
+        )
+    return exact
 
 
 def _lookup(name: str, registry: dict[str, RegistryEntry] | None) -> RegistryEntry:
@@ -198,12 +215,17 @@ def _source_basename(source: str) -> str:
     return ""
 
 
+def hub_endpoint() -> str:
+    """The Hugging Face hub's base URL: ``$HF_ENDPOINT`` (a mirror) or https://huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
 def source_url(entry: RegistryEntry) -> str:
-    """A browser URL for the entry's file (for messages)."""
+    """The URL of the entry's file: ``hf://`` becomes the hub's resolve URL at its revision."""
     if entry.source.startswith("hf://"):
         repo, path, rev = parse_hf_source(entry.source)
         quoted = urllib.parse.quote(path, safe="/")
-        return f"https://huggingface.co/{repo}/resolve/{rev or 'main'}/{quoted}"
+        return f"{hub_endpoint()}/{repo}/resolve/{rev or 'main'}/{quoted}"
     return entry.source
 
 
@@ -236,7 +258,7 @@ def resolve(
         why = "downloads are off" if not download else "offline mode is on"
         raise WeightsNotFoundError(_missing_message(entry, weights_dir, why))
     try:
-        check_host(_download_host(entry))
+        check_host(source_host(entry))
         if entry.source.startswith("hf://"):
             return _download_hf(entry, cache_dir)
         target = get_cache_dir(cache_dir) / "downloads" / entry.filename
@@ -308,12 +330,9 @@ def _missing_message(entry: RegistryEntry, weights_dir, reason: str) -> str:
 # ---- downloads and checks ---------------------------------------------------------------------
 
 
-def _download_host(entry: RegistryEntry) -> str:
-    if entry.source.startswith("hf://"):
-        from huggingface_hub import constants
-
-        return urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    return urllib.parse.urlparse(entry.source).hostname or ""
+def source_host(entry: RegistryEntry) -> str:
+    """The host name the entry's file is fetched from."""
+    return urllib.parse.urlparse(source_url(entry)).hostname or ""
 
 
 def check_host(host: str) -> None:

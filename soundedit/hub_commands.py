@@ -20,6 +20,16 @@ def register(subparsers) -> None:
     p.add_argument(
         "--fetch", metavar="NAME", help="download (or find) one entry and print its path"
     )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="ask every source whether it answers (one HEAD request each; needs network)",
+    )
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the registry as the README's table (source, revision, size, checksum)",
+    )
     p.add_argument("--registry", help="another registry file (default: weights/registry.toml)")
     p.set_defaults(func=run_models)
 
@@ -55,10 +65,15 @@ def model_rows(registry_file: str | None = None) -> list[dict]:
 
 def run_models(args: argparse.Namespace) -> int:
     """``soundedit models``: print the table (or JSON), or fetch one entry."""
-    if args.fetch:
-        from soundedit.hub import load_registry, resolve
+    from soundedit.hub import load_registry, resolve
 
+    if args.fetch:
         print(resolve(args.fetch, registry=load_registry(args.registry)))
+        return 0
+    if args.check:
+        return run_check(load_registry(args.registry), as_json=args.json)
+    if args.markdown:
+        print(registry_table(load_registry(args.registry)))
         return 0
     rows = model_rows(args.registry)
     if args.json:
@@ -105,3 +120,74 @@ def _short(folder: str) -> str:
     """``folder`` relative to the working directory when that is shorter."""
     relative = os.path.relpath(folder)
     return relative if len(relative) < len(folder) else folder
+
+
+# ---- models --check ---------------------------------------------------------------------------
+
+
+def run_check(registry: dict, *, as_json: bool = False) -> int:
+    """``models --check``: 0 when every source answers as recorded, 1 when one does not, 2 when
+    nothing can be checked from here (offline)."""
+    from soundedit.source_check import cannot_check_reason, check_sources
+
+    reason = cannot_check_reason(registry)
+    if reason is not None:
+        print(f"Cannot check the sources: {reason}; run it again where there is network.")
+        return 2
+    checks = check_sources(registry)
+    if as_json:
+        print(json.dumps([c._asdict() for c in checks], indent=2))
+    else:
+        print(format_check(checks))
+    return 0 if all(c.state == "answering" for c in checks) else 1
+
+
+def format_check(checks: list) -> str:
+    """One line per source (name, answer, detail, URL) and a closing sentence."""
+    width = max(len(c.name) for c in checks)
+    lines = [f"{c.name.ljust(width)}  {c.state.ljust(14)}  {c.detail}  {c.url}" for c in checks]
+    bad = [c.name for c in checks if c.state != "answering"]
+    if bad:
+        lines.append(f"\n{len(bad)} of {len(checks)} sources need attention: {', '.join(bad)}.")
+    else:
+        lines.append(f"\nAll {len(checks)} sources answer, with the recorded sizes where known.")
+    return "\n".join(lines)
+
+
+# ---- the README's registry table --------------------------------------------------------------
+
+
+def registry_table(registry: dict) -> str:
+    """The registry as a Markdown table: the README's "Models and weights" table is this text."""
+    lines = [
+        "| name | domain | res | file in `weights/` | source | revision | size | checksum |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in registry.values():
+        lines.append("| " + " | ".join(_table_cells(entry)) + " |")
+    return "\n".join(lines)
+
+
+def _table_cells(entry) -> tuple[str, ...]:
+    from soundedit.hub import SHIPPED_WEIGHTS, parse_hf_source
+
+    res = str(entry.resolution) if entry.resolution else "–"
+    if entry.kind == "bundle":
+        files = [SHIPPED_WEIGHTS / entry.filename / f for f in entry.files]
+        mb = sum(f.stat().st_size for f in files if f.is_file()) / 1e6
+        return (entry.name, entry.domain, res, f"`{entry.filename}/` (committed)",
+                "embedded: trained by this project", "this commit", f"{mb:.1f} MB",
+                "in git")  # fmt: skip
+    source, revision = entry.source, "none (plain URL)"
+    if source.startswith("hf://"):
+        repo, path, rev = parse_hf_source(source)
+        source, revision = f"hf `{repo}` `{path}`", f"`{rev[:7]}`" if rev else "main (unpinned)"
+    else:
+        source = f"<{source}>"
+    size = f"about {entry.size_mb:g} MB"
+    if entry.size_bytes:
+        size = f"{entry.size_mb:g} MB ({entry.size_bytes:,} B)"
+    checksum = "verified (sha256)" if entry.sha256 else "unverified"
+    if entry.single_source:
+        checksum += ", single source"
+    return (entry.name, entry.domain, res, f"`{entry.filename}`", source, revision, size, checksum)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from soundedit.errors import ConfigError
 MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
 MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
 MODES = ("sound", "text", "mix", "blend")
+MAX_STEPS_ENV = "SOUNDEDIT_MAX_STEPS"  # a cap on every edit's steps, for quick tries and tests
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,37 @@ def resolve(bundle, request: EditRequest, notices: list[str] | None = None) -> E
     own_space = space == defaults.space
     return dataclasses.replace(
         config,
+        steps=_capped_steps(config.steps, notices),
         space=space,
         mix_layer=mix_layer,
         latent_noise=config.latent_noise if own_space else 0.0,
         samples=config.samples if own_space else 1,
     )
+
+
+def step_cap() -> int | None:
+    """``$SOUNDEDIT_MAX_STEPS``: the most steps any edit runs (None when unset).
+
+    Raises:
+        ConfigError: the variable is set but not a whole number from 1 to MAX_STEPS.
+    """
+    text = os.environ.get(MAX_STEPS_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_STEPS:
+        raise ConfigError(
+            f"{MAX_STEPS_ENV} must be a whole number from 1 to {MAX_STEPS}, got {text!r}"
+        )
+    return int(text)
+
+
+def _capped_steps(steps: int, notices: list[str] | None) -> int:
+    cap = step_cap()
+    if cap is None or steps <= cap:
+        return steps
+    if notices is not None:
+        notices.append(f"{steps} steps asked, {cap} run: {MAX_STEPS_ENV}={cap} caps every edit")
+    return cap
 
 
 def _space(request: EditRequest, space: str, asked: bool, notices: list[str] | None) -> str:

@@ -242,6 +242,24 @@ def test_registry_is_strict(dirs, body, match):
         write_registry(weights, "[models.bad]\n" + body)
 
 
+def test_exact_size_gives_size_mb_and_must_agree(dirs):
+    weights, _ = dirs
+    body = http_entry("toy", "https://a.invalid/toy.pt").replace("size_mb = 0.04\n", "")
+    registry = write_registry(weights, body + "size_bytes = 132717355\n")
+    assert registry["toy"].size_bytes == 132_717_355 and registry["toy"].size_mb == 132.7
+    with pytest.raises(ConfigError, match="disagrees with size_bytes"):
+        write_registry(weights, body + "size_bytes = 132717355\nsize_mb = 364\n")
+
+
+def test_source_url_follows_hf_endpoint(dirs, monkeypatch):
+    weights, _ = dirs
+    registry = write_registry(weights, http_entry("toy", "hf://o/r/a b.pt@v2"))
+    assert hub.source_url(registry["toy"]) == "https://huggingface.co/o/r/resolve/v2/a%20b.pt"
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9/")
+    assert hub.source_url(registry["toy"]) == "http://127.0.0.1:9/o/r/resolve/v2/a%20b.pt"
+    assert hub.source_host(registry["toy"]) == "127.0.0.1"
+
+
 def test_unknown_name_lists_valid_ones(dirs):
     weights, _ = dirs
     write_registry(weights, http_entry("toy", "https://a.invalid/toy.pt"))
@@ -251,6 +269,8 @@ def test_unknown_name_lists_valid_ones(dirs):
 
 def test_parse_hf_source():
     assert hub.parse_hf_source("hf://o/r/a/b.pt@v2") == ("o/r", "a/b.pt", "v2")
+    commit = "bb4e00dc8ac0afbb9e0a5b6f72754c679673ee2e"
+    assert hub.parse_hf_source(f"hf://o/r/ada/x.pt@{commit}") == ("o/r", "ada/x.pt", commit)
     assert hub.parse_hf_source("hf://o/r/file.pt") == ("o/r", "file.pt", None)
     with pytest.raises(ConfigError):
         hub.parse_hf_source("hf://o/r")
@@ -264,10 +284,20 @@ def test_project_registry_lists_every_real_source(monkeypatch):
     assert "landscapes" in domains
     kinds = {e.kind for e in registry.values()}
     assert {"clip", "audio_encoder", "identity"} <= kinds
+    real = [e for e in registry.values() if e.kind != "bundle"]
+    assert len(real) >= 10
     for entry in registry.values():
         assert entry.license and entry.format and entry.filename
-        if entry.kind != "bundle":
-            assert entry.size_mb > 0 and entry.source.startswith(("hf://", "https://"))
+    for entry in real:
+        assert entry.size_mb > 0 and entry.source.startswith(("hf://", "https://"))
+        assert "aaronb/" not in entry.source  # renamed: works only through a redirect
+        if entry.source.startswith("hf://"):  # pinned to a commit, so the file cannot change
+            revision = hub.parse_hf_source(entry.source).revision or ""
+            assert len(revision) == 40 and int(revision, 16) >= 0, entry.name
+            assert entry.sha256 and entry.size_bytes, entry.name  # the hub publishes both
+    unverified = {e.name for e in real if not e.sha256}
+    assert unverified == {"wikiart", "landscape", "audio-encoder"}
+    assert {e.name for e in real if e.single_source} == {"landscape", "audio-encoder"}
     assert registry["ffhq"].defaults["lambda_id"] == 0.004
     assert registry["ffhq"].defaults["mix_layer"] == 9
     assert registry["lsun-church"].defaults["lambda_reg"] == 0.002

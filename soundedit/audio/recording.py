@@ -22,6 +22,7 @@ import numpy as np
 from scipy import signal
 
 from soundedit.audio.io import resample
+from soundedit.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,24 @@ class RecordingChain:
     snr_db: tuple[float, float] = (10.0, 40.0)  # background noise below the signal
     rates: tuple[int, ...] = (8_000, 11_025, 16_000, 22_050, 44_100)  # converter round trip
     bits: tuple[int, ...] = (8, 12, 16)  # quantisation after the converter
+
+    def __post_init__(self):
+        ranges = ("level_db", "rt60", "wet", "tilt_db", "highpass_hz", "snr_db")
+        for name in ranges:
+            low, high = getattr(self, name)
+            if not low <= high:
+                raise ConfigError(f"recording chain {name}: ({low}, {high}) is not low <= high")
+        checks = (
+            ("rt60", self.rt60[0] > 0, "reverb times above 0 s"),
+            ("wet", 0 <= self.wet[0] and self.wet[1] <= 1, "reverb mixes within [0, 1]"),
+            ("snr_db", self.snr_db[0] >= 0, "noise at or below the signal (SNR >= 0 dB)"),
+            ("rates", bool(self.rates) and min(self.rates) >= 1000, "rates of 1000 Hz and up"),
+            ("bits", bool(self.bits) and 2 <= min(self.bits) <= max(self.bits) <= 24,
+             "2 to 24 bits"),
+        )  # fmt: skip
+        for name, ok, accepted in checks:
+            if not ok:
+                raise ConfigError(f"recording chain {name}: {getattr(self, name)}; {accepted}")
 
 
 DEFAULT_CHAIN = RecordingChain()

@@ -5,6 +5,7 @@ import pytest
 
 from soundedit.audio.recording import (
     DEFAULT_CHAIN,
+    RecordingChain,
     add_noise,
     browser_recording,
     colour,
@@ -12,6 +13,7 @@ from soundedit.audio.recording import (
     reverb,
     simulate_recording,
 )
+from soundedit.errors import ConfigError
 
 RATE = 16_000
 
@@ -62,9 +64,33 @@ def test_the_converter_quantises_to_its_bits():
     assert resampled.shape == x.shape
 
 
-def test_the_default_chain_ranges_are_sane():
-    assert DEFAULT_CHAIN.snr_db[0] >= 0 and min(DEFAULT_CHAIN.bits) >= 8
-    assert all(lo <= hi for lo, hi in (DEFAULT_CHAIN.rt60, DEFAULT_CHAIN.level_db))
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"rt60": (0.8, 0.1)}, "rt60: \\(0.8, 0.1\\) is not low <= high"),
+        ({"level_db": (3.0, -6.0)}, "level_db"),
+        ({"snr_db": (-5.0, 10.0)}, "SNR >= 0 dB"),
+        ({"wet": (0.0, 1.5)}, "within \\[0, 1\\]"),
+        ({"rt60": (0.0, 0.5)}, "above 0 s"),
+        ({"bits": ()}, "2 to 24 bits"),
+        ({"bits": (1, 16)}, "2 to 24 bits"),
+        ({"rates": (500, 16_000)}, "1000 Hz"),
+    ],
+)
+def test_a_chain_with_senseless_ranges_is_refused(change, match):
+    with pytest.raises(ConfigError, match=match):
+        RecordingChain(**change)
+
+
+def test_the_default_chain_is_one_the_checks_accept():
+    assert RecordingChain(**vars(DEFAULT_CHAIN)) == DEFAULT_CHAIN  # built through the checks
+    x = _tone()
+    near = slice(400, 480)  # 1 Hz bins around the 440 Hz tone
+    for seed in range(8):  # its recordings keep the tone: noise at SNR >= 10 dB spreads over
+        y = simulate_recording(x, RATE, np.random.default_rng(seed))  # 8000 bins, the tone is 1
+        assert np.isfinite(y).all() and np.abs(y).max() <= 1.0
+        spectra = np.abs(np.fft.rfft(y))[near], np.abs(np.fft.rfft(x))[near]
+        assert np.corrcoef(*spectra)[0, 1] > 0.5  # measured >= 0.996 on seeds 0-7
 
 
 def test_a_browser_recording_is_48k_stereo_int16_with_a_noise_floor():

@@ -243,6 +243,8 @@ def test_api_edit_streams_progress_then_image_and_report(handlers):
 
 def test_closing_the_page_deletes_its_files(handlers):
     files = run_final(handlers, session="closing")["files"]
+    names = {Path(p).name for p in files}  # the downloads: an empty list would prove nothing
+    assert {"source.png", "report.json", "settings.json"} <= names, names
     assert all(Path(p).exists() for p in files)
     handlers.end_session(SimpleNamespace(session_hash="closing"))
     assert not any(Path(p).exists() for p in files)

@@ -119,6 +119,20 @@ def test_a_request_of_inputs_and_settings_splits_them():
         EditRequest.of(audio="a.wav", stepz=50)
 
 
+def test_max_steps_variable_caps_every_edit_and_says_so(sound_bundle, tone, monkeypatch):
+    monkeypatch.setenv("SOUNDEDIT_MAX_STEPS", "4")
+    result = run_to_end(sound_bundle, make_request(audio=tone, steps=10))
+    assert result.report["steps"] == 4 and result.report["settings"]["steps"] == 4
+    notice = "10 steps asked, 4 run: SOUNDEDIT_MAX_STEPS=4 caps every edit"
+    assert notice in result.report["notices"]
+    short = run_to_end(sound_bundle, make_request(audio=tone, steps=3))
+    assert short.report["steps"] == 3 and not any("MAX_STEPS" in n for n in short.report["notices"])
+    for bad in ("0", "x", "5001", "2.5"):
+        monkeypatch.setenv("SOUNDEDIT_MAX_STEPS", bad)
+        with pytest.raises(ConfigError, match="SOUNDEDIT_MAX_STEPS must be a whole number"):
+            run_edit(sound_bundle, make_request(audio=tone))
+
+
 def test_stopping_early_gives_the_result_so_far(sound_bundle, tone):
     run = run_edit(sound_bundle, make_request(audio=tone, steps=50))
     first = []
@@ -273,7 +287,7 @@ def test_a_sound_the_world_does_not_know_gets_a_notice(sound_bundle, tone):
     _, result = finish(sound_bundle, audio=tone, steps=None)
     match = result.report["sound_match"]
     assert match["known"] and match["threshold"] == 0.0  # no threshold: every sound is known
-    assert match["similarity"] == pytest.approx(result.report["similarity_after"], abs=1e-4)
+    assert match["similarity"] == round(result.report["similarity_after"], 4)  # the same number
     sound_bundle.known_similarity = 1.01
     _, result = finish(sound_bundle, audio=tone, steps=None)
     assert result.report["sound_match"]["known"] is False  # nothing reaches 1.01

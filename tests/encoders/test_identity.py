@@ -7,6 +7,7 @@ import torch
 
 from soundedit.encoders.identity import IRSE50, IdentityModel, load_ir_se50
 from soundedit.errors import CheckpointError
+from tests.tolerances import assert_unit
 
 
 def _bn(shapes: dict, prefix: str, c: int) -> None:
@@ -82,7 +83,7 @@ def test_full_model_embeds_images(ir_se50_file):
     first, second = identity.embed(images), identity.embed(images)
     assert first.shape == (1, 512)
     torch.testing.assert_close(first, second, rtol=0, atol=0)
-    torch.testing.assert_close(first.norm(dim=-1), torch.ones(1))
+    assert_unit(first)
 
 
 def test_mismatch_is_listed(ir_se50_file, tmp_path):
