@@ -227,13 +227,16 @@ def recognise_sound(bundle, embedding: torch.Tensor, notices: list[str]) -> dict
     return recognition.as_dict()
 
 
-def unknown_sound_message(bundle, recognition) -> str:
-    """Plain words for a sound outside the world (shown before and after a run)."""
+def unknown_sound_message(bundle, recognition, *, scores: bool = True) -> str:
+    """Plain words for a sound outside the world (shown before and after a run); ``scores``
+    adds the recogniser's score and threshold."""
     known = ", ".join(bundle.known_sounds) if bundle.known_sounds else "its own sounds"
+    score, threshold = recognition.score, recognition.threshold
+    numbers = f"score {score:.2f}, below {threshold:.2f}; " if scores else ""
     return (
-        f"This world knows {known}; this sound is none of them (score {recognition.score:.2f}, "
-        f"below {recognition.threshold:.2f}; closest: {recognition.event}). The edit will "
-        "still run, but expect a picture that does not match the sound."
+        f"This world knows {known}; this sound is none of them ({numbers}closest: "
+        f"{recognition.event}). The edit will still run, but expect a picture that does not "
+        "match the sound."
     )
 
 
