@@ -102,7 +102,9 @@ def finish_details(report: dict) -> str:
         lines.append(f"- Final loss {loss:.4f} (what the optimiser lowered).")
     per_step = report.get("seconds_per_step")
     if isinstance(per_step, (int, float)):
-        lines.append(f"- {per_step:.2f} s per step on {report.get('device', 'this machine')}.")
+        steps = report.get("stopped_at") or report.get("steps", "?")
+        device = report.get("device", "this machine")
+        lines.append(f"- {steps} steps, {per_step:.2f} s per step on {device}.")
     recognition = report.get("recognition")
     if recognition:
         lines.append(

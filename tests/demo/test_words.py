@@ -58,7 +58,7 @@ def test_no_number_in_the_plain_words_and_each_one_explained_under_details():
     assert not any(word in text for word in ("0.5", "loss", "similarity", "probe"))
     details = finish_details(sound_report())
     assert "Similarity to the sound: 0.190 at the start → 0.513 at the end (CLIP cosine" in details
-    assert "Final loss 0.5100" in details and "0.05 s per step on cpu" in details
+    assert "Final loss 0.5100" in details and "100 steps, 0.05 s per step on cpu" in details
     assert "Heard as rain (score 0.74; the world knows a sound from 0.19 up)" in details
     assert "change from the start: rain +1.00, snow -0.25, layout -0.09." in details
 
