@@ -151,7 +151,7 @@ def _sound_panel(ui: dict) -> None:
         )
         ui["mix"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
     ui["heard"] = gr.Audio(
-        label="What the model hears (volume and mix applied)",
+        label="What the model hears",
         interactive=False,
         type="numpy",
         elem_id="heard",
@@ -265,7 +265,7 @@ def _watch_panel(ui: dict) -> None:
     ui["bar"] = gr.HTML("", elem_id="bar")
     with gr.Row(equal_height=True):  # the source and the edit side by side, at the same size
         ui["watch_source"] = _canvas("Start", WATCH_HEIGHT, elem_id="watch-source")
-        ui["live"] = _canvas("Edit (live)", WATCH_HEIGHT, elem_id="live")
+        ui["live"] = _canvas("Edit", WATCH_HEIGHT, elem_id="live")
     with gr.Accordion("Details", open=False, elem_id="details-fold"):
         ui["details"] = gr.Markdown(
             "The numbers behind the edit appear here while it runs.", elem_id="details"

@@ -202,5 +202,7 @@ def first_minute(page, served_app, served_world, size):
 
     if size == "desktop":  # the README's picture (SOUNDEDIT_SCREENSHOT=docs/screenshot.png)
         page.get_by_text("Details", exact=True).click()  # closed again, as a visitor sees it
+        page.locator("#details").wait_for(state="hidden")
+        page.wait_for_timeout(500)  # the fold's arrow turns back
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))

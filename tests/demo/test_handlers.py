@@ -259,6 +259,9 @@ def test_api_edit_streams_progress_then_image_and_report(handlers):
     final = views[-1]
     assert is_image(final["image"]) and final["report"]["steps"] == 6
     assert final["report"]["stopped"] is False and "command" in final["report"]
+    # the similarity streamed is that of the preview: the last one is the final picture's
+    assert views[-2]["report"]["step"] == 6
+    assert views[-2]["report"]["similarity"] == final["report"]["similarity_after"]
 
 
 def test_closing_the_page_deletes_its_files(handlers):
