@@ -220,7 +220,8 @@ class Handlers:
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "source":
                 recognition = value.recognition
-                yield _view(watch_source=on_screen(value.source_image))
+                start = on_screen(value.source_image)  # the edit starts from it, too
+                yield _view(watch_source=start, live=start)
             elif kind == "step":
                 part = phases.index(value.phase) + 1 if len(phases) > 1 else 1
                 aim = goal(value.phase, mode=edit_request.mode, recognition=recognition,

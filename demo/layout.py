@@ -288,7 +288,7 @@ def _results_content(ui: dict) -> None:
             ("out_source", "Start"),
             ("out_sound", "Sound-guided"),
             ("out_text", "Text-guided"),
-            ("out_mixed", "Mixed (sound for the layout, words for the details)"),
+            ("out_mixed", "Mixed"),
         ):  # only the ones a run made are shown
             ui[key] = _canvas(label, 200, visible=False, elem_id=f"result-{key[4:]}")
     with gr.Row():

@@ -67,8 +67,15 @@ def finish_text(report: dict, *, text: str = "") -> str:
 
 def outcome(report: dict, *, text: str = "") -> str:
     """What the finished edit did, from the recognition, the match and the world's measure."""
-    if report.get("mode") == "text":
+    mode = report.get("mode")
+    if mode == "text":
         return f"the picture now follows your words “{_short(text)}”"
+    words = f", with your words “{_short(text)}”" if mode in ("mix", "blend") else ""
+    return _sound_outcome(report) + words
+
+
+def _sound_outcome(report: dict) -> str:
+    """What the sound did to the picture (its own run, in the mix and blend modes too)."""
     recognition = report.get("recognition") or {}
     if recognition.get("known") is False:
         return "this world does not know the sound, so the picture may not match it"

@@ -49,6 +49,8 @@ def test_done_says_in_plain_words_what_the_picture_now_shows():
     assert "changed little" in outcome(weak)
     words = outcome(sound_report(mode="text"), text="  heavy   rain at night ")
     assert words == "the picture now follows your words “heavy rain at night”"
+    mixed = outcome(sound_report(mode="mix"), text="a snowy night")
+    assert mixed == "the picture now shows rain, with your words “a snowy night”"
     stopped = finish_text(sound_report(stopped_at=37))
     assert stopped.startswith("**Stopped** at step 37 of 100 in 4.7 s")
 
