@@ -207,16 +207,17 @@ class Handlers:
         hidden = gr.update(value=None, visible=False)
         yield _view(
             watch_source=None,
+            live=None,
             status="Getting the picture ready…",
             bar=progress_bar(0.0),
             details="",
             results=gr.update(visible=False),
-            **dict.fromkeys(("out_source", "out_sound", "out_text", "out_mixed"), hidden),
+            **dict.fromkeys((f"out_{k}" for k in IMAGE_KEYS), hidden),
             interp=gr.update(value=0, interactive=False),
             interp_image=None, files=None, command="", report=None, state=None,
         )  # fmt: skip
         phases = ("sound", "text") if edit_request.mode == "mix" else (None,)
-        shown, recognition = None, None
+        shown, recognition = {}, None  # phase -> (step, similarity) of its latest preview
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "source":
                 recognition = value.recognition
@@ -227,13 +228,13 @@ class Handlers:
                 aim = goal(value.phase, mode=edit_request.mode, recognition=recognition,
                            text=edit_request.text or "")  # fmt: skip
                 if value.preview_similarity is not None:
-                    shown = (value.step, value.preview_similarity)
+                    shown[value.phase] = (value.step, value.preview_similarity)
                 done = (part - 1 + value.step / value.total) / len(phases)
                 yield _view(
                     live=gr.skip() if value.preview is None else on_screen(value.preview),
                     status=running_text(value, goal=aim, part=(part, len(phases))),
                     bar=progress_bar(done),
-                    details=running_details(value, seconds=seconds, shown=shown),
+                    details=running_details(value, seconds=seconds, shown=shown.get(value.phase)),
                 )
             else:
                 yield from self._finish_views(bundle, world, edit_request, value, session)
