@@ -18,17 +18,17 @@ import gradio as gr
 from demo.errors import plain_errors, plain_message
 from demo.form import build_request, clamp_seed
 from demo.reproduce import write_settings
-from demo.results import (
-    IMAGE_KEYS,
-    copy_inputs,
-    finish_text,
-    interpolation_chain,
-    main_image_key,
-    on_screen,
-    progress_text,
-)
+from demo.results import IMAGE_KEYS, copy_inputs, interpolation_chain, main_image_key, on_screen
 from demo.session import Sessions
-from demo.worlds import WorldCatalog, describe
+from demo.words import (
+    finish_details,
+    finish_text,
+    goal,
+    progress_bar,
+    running_details,
+    running_text,
+)
+from demo.worlds import WorldCatalog, about, describe
 from soundedit.edit.limits import check_value
 
 STREAM_SECONDS = 0.5  # at most this long between two status updates while editing
@@ -61,8 +61,11 @@ RUN_INPUTS = (  # the Run handler's form fields (the components of the same name
 RUN_OUTPUTS = (
     "watch_source",  # gr.Image: the source, beside the preview at the same size
     "live",  # gr.Image: the latest preview, then the result
-    "status",  # gr.Markdown: step, loss, similarity
-    "out_source",  # gr.Image ×4: the result row
+    "status",  # gr.Markdown: what the edit is doing, in plain words
+    "bar",  # gr.HTML: the progress bar
+    "details",  # gr.Markdown under "Details": loss, similarity, what the world measured
+    "results",  # gr.Column: the results section, shown once a run has a result
+    "out_source",  # gr.Image ×4: the result row (only the ones the run made are visible)
     "out_sound",
     "out_text",
     "out_mixed",
@@ -75,6 +78,7 @@ RUN_OUTPUTS = (
 )
 WORLD_OUTPUTS = (
     "world_status",
+    "world_about",  # the "About this world" fold: size, licence, source
     "steps",
     "lr",
     "lambda_reg",
@@ -133,11 +137,13 @@ class Handlers:
         try:
             bundle = self.bundle(name, progress)
         except (ValueError, OSError) as e:  # weights missing or damaged: say so in the panel
-            return (describe(world, error=str(e)),) + (gr.skip(),) * (len(WORLD_OUTPUTS) - 1)
+            rest = (gr.skip(),) * (len(WORLD_OUTPUTS) - 2)
+            return (describe(world, error=str(e)), about(world), *rest)
         d = bundle.defaults
         n_latent = bundle.generator.n_latent
         return (
             describe(world, loaded=True),
+            about(world),
             d.steps,
             d.lr,
             d.lambda_reg,
@@ -197,23 +203,46 @@ class Handlers:
                 self.sessions.finish(session)
 
     def _run_stream(self, edit_request, world: str, session: str):
-        skip = gr.skip()
         bundle = self.bundle(world)
-        rest = (skip,) * (len(RUN_OUTPUTS) - 3)  # the result row etc. stay as they are
-        clear = (None,) * 4 + (gr.update(value=0, interactive=False), None, None, "", None, None)
-        yield (None, skip, "Starting…") + clear
+        hidden = gr.update(value=None, visible=False)
+        yield _view(
+            watch_source=None,
+            live=None,
+            status="Getting the picture ready…",
+            bar=progress_bar(0.0),
+            details="",
+            results=gr.update(visible=False),
+            **dict.fromkeys((f"out_{k}" for k in IMAGE_KEYS), hidden),
+            interp=gr.update(value=0, interactive=False),
+            interp_image=None, files=None, command="", report=None, state=None,
+        )  # fmt: skip
+        phases = ("sound", "text") if edit_request.mode == "mix" else (None,)
+        shown, recognition = {}, None  # phase -> (step, similarity) of its latest preview
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "source":
-                yield (on_screen(value), skip, skip, *rest)
+                recognition = value.recognition
+                start = on_screen(value.source_image)  # the edit starts from it, too
+                yield _view(watch_source=start, live=start)
             elif kind == "step":
-                live = skip if value.preview is None else on_screen(value.preview)
-                yield (skip, live, progress_text(value, seconds=seconds), *rest)
+                part = phases.index(value.phase) + 1 if len(phases) > 1 else 1
+                aim = goal(value.phase, mode=edit_request.mode, recognition=recognition,
+                           text=edit_request.text or "")  # fmt: skip
+                if value.preview_similarity is not None:
+                    shown[value.phase] = (value.step, value.preview_similarity)
+                done = (part - 1 + value.step / value.total) / len(phases)
+                yield _view(
+                    live=gr.skip() if value.preview is None else on_screen(value.preview),
+                    status=running_text(value, goal=aim, part=(part, len(phases))),
+                    bar=progress_bar(done),
+                    details=running_details(value, seconds=seconds, shown=shown.get(value.phase)),
+                )
             else:
                 yield from self._finish_views(bundle, world, edit_request, value, session)
 
     def _stream(self, bundle, edit_request, session: str) -> Iterator[tuple[str, Any, float]]:
-        """("source", image) first, ("step", EditStep) now and then, last ("result", EditResult),
-        each with the seconds since the start.
+        """("source", the EditRun) first, with its source image rendered and its sound
+        recognised; ("step", EditStep) now and then; last ("result", EditResult); each with the
+        seconds since the start.
 
         Previews are passed on as they come; plain steps at most every STREAM_SECONDS, so that
         the page stays responsive without flooding it. A Stop pressed meanwhile stops the run
@@ -229,7 +258,7 @@ class Handlers:
             now = time.perf_counter()
             if not source_shown:  # rendered just before the first step
                 source_shown = True
-                yield "source", run.source_image, now - start
+                yield "source", run, now - start
             if step.preview is not None or now - last_sent > STREAM_SECONDS:
                 last_sent = now
                 yield "step", step, now - start
@@ -239,7 +268,6 @@ class Handlers:
 
     def _finish_views(self, bundle, world, edit_request, result, session) -> Iterator[tuple]:
         """The pictures at once, then the downloads (written meanwhile) and the report."""
-        skip = gr.skip()
         images = result.images
         for note in result.report.get("notices", []):
             gr.Warning(note)
@@ -258,22 +286,25 @@ class Handlers:
             interactive=len(chain) > 1,
             label="Interpolate: " + " ↔ ".join(f"{k} ({i})" for i, k in enumerate(chain)),
         )
-        done = finish_text(result.report, stopped=result.report.get("stopped_at") is not None)
-        yield (
-            on_screen(images["source"]),
-            on_screen(images[main]),
-            done + "\n\nWriting the downloads…",
-            *(on_screen(images.get(k)) for k in IMAGE_KEYS),
-            slider,
-            on_screen(images[main]),
-            skip,
-            skip,
-            skip,
-            state,
+        done = finish_text(result.report, text=edit_request.text or "")
+        boxes = {
+            f"out_{k}": gr.update(value=on_screen(images.get(k)), visible=k in images)
+            for k in IMAGE_KEYS
+        }
+        yield _view(
+            watch_source=on_screen(images["source"]),
+            live=on_screen(images[main]),
+            status=done + "\n\nWriting the downloads…",
+            bar=progress_bar(1.0),
+            details=finish_details(result.report),
+            results=gr.update(visible=True),
+            **boxes,
+            interp=slider,
+            interp_image=on_screen(images[main]),
+            state=state,
         )
         files, command, report = self._downloads(bundle, world, edit_request, result, session)
-        pictures = (skip,) * (len(IMAGE_KEYS) + 2)  # the result row and the slider as they are
-        yield (skip, skip, done, *pictures, files, command, report, skip)
+        yield _view(status=done, files=files, command=command, report=report)
 
     def _downloads(self, bundle, world, edit_request, result, session):
         """Write PNGs, latents, animation, report and settings.json into a fresh folder."""
@@ -376,7 +407,7 @@ class Handlers:
                     "step": value.step,
                     "total": value.total,
                     "loss": value.losses.get("total"),
-                    "similarity": value.similarity,
+                    "similarity": value.preview_similarity,  # of the preview itself
                     "seconds": round(seconds, 3),
                 }
                 yield value.preview, info
@@ -384,6 +415,14 @@ class Handlers:
                 _, _, report = self._downloads(bundle, world, edit_request, value, session)
                 report["stopped"] = value.report.get("stopped_at") is not None
                 yield value.images[main_image_key(value.images)], report
+
+
+def _view(**values) -> tuple:
+    """One update of the Run outputs (RUN_OUTPUTS order): the named ones, the rest unchanged."""
+    unknown = set(values) - set(RUN_OUTPUTS)
+    if unknown:
+        raise KeyError(f"not a Run output: {sorted(unknown)}")
+    return tuple(values.get(name, gr.skip()) for name in RUN_OUTPUTS)
 
 
 def _photo_preview(photo, size: int = 256):

@@ -12,7 +12,7 @@ from demo.form import new_seed as new_seed_fn
 from demo.handlers import RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.session import start_cache_sweeper, sweep_gradio_cache
 from demo.sound import example_label, example_sounds
-from demo.worlds import WorldCatalog, describe
+from demo.worlds import WorldCatalog, about, describe
 from soundedit.audio.shape import GAIN_DB_RANGE
 
 TITLE = "soundedit — play a sound, watch the picture become it"
@@ -48,14 +48,25 @@ for preview_path, progress in job:  # every streamed item is a preview and its p
 GUIDANCE_CHOICES = [
     ("Sound only", "sound"),
     ("Text only", "text"),
-    ("Style mixing: sound for coarse layers, text for fine ones", "mix"),
-    ("Blend sound and text embeddings", "blend"),
+    ("Sound for the layout, words for the details (style mixing)", "mix"),
+    ("Sound and words blended", "blend"),
 ]
 SOURCE_CHOICES = [
     ("Random seed", "seed"),
     ("Latent file", "latent"),
     ("Photo (projected)", "photo"),
 ]
+# Run brings the picture it changes into view when it is not (a phone, where the watch column
+# comes after the inputs; a short window): the status line goes to the top, the pictures follow.
+# Runs in the browser before start_run.
+SHOW_WATCH = """() => {
+    const live = document.querySelector('#live');
+    const box = live && live.getBoundingClientRect();
+    if (box && (box.top < 0 || box.bottom > window.innerHeight)) {
+        document.querySelector('#status').scrollIntoView({block: 'start', behavior: 'smooth'});
+    }
+    return [];
+}"""
 ENGINE_QUEUE = "engine"  # one queue for everything that runs the generator heavily
 # Gradio's upload/output cache: every CACHE_SWEEP[0] s, files older than CACHE_SWEEP[1] s go
 # (a closed page's files go at once through demo.unload). SOUNDEDIT_CACHE_SWEEP="60,120".
@@ -105,14 +116,19 @@ def build_demo(
     sweep = delete_cache or cache_sweep()
     with gr.Blocks(title=TITLE, delete_cache=sweep) as demo:
         gr.Markdown(INTRO, elem_id="intro")
+        # Run and the picture it changes sit together: beside the inputs on a wide screen (the
+        # column stays in view while the inputs scroll), after them on a narrow one (Run then
+        # scrolls the page to it).
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=300):
-                _sound_panel(ui)
-            with gr.Column(scale=1, min_width=300):
-                _world_panel(ui, catalog, worlds, default)
-            with gr.Column(scale=1, min_width=300):
-                _guidance_panel(ui)
-        _watch_panel(ui)
+            with gr.Column(scale=3, min_width=300):
+                with gr.Row(equal_height=False):
+                    with gr.Column(min_width=280):
+                        _sound_panel(ui)
+                    with gr.Column(min_width=280):
+                        _world_panel(ui, catalog, worlds, default)
+                        _guidance_panel(ui)
+            with gr.Column(scale=2, min_width=300, elem_id="watch-col"):
+                _watch_panel(ui)
         _results_panel(ui)
         _api_components(ui, default)
         _wire(demo, ui, handlers, cache_age=sweep[1])
@@ -135,7 +151,7 @@ def _sound_panel(ui: dict) -> None:
         )
         ui["mix"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
     ui["heard"] = gr.Audio(
-        label="What the model hears (volume and mix applied)",
+        label="What the model hears",
         interactive=False,
         type="numpy",
         elem_id="heard",
@@ -144,11 +160,16 @@ def _sound_panel(ui: dict) -> None:
     sounds = example_sounds()
     pictures = [p.with_suffix(".png") for p in sounds]
     if sounds and all(p.is_file() for p in pictures):
-        # Each example sound has a picture of the scene it was synthesised from.
+        # Each example sound has a picture of the scene it was synthesised from. The caption is a
+        # Markdown line above, not the gallery's label, which would sit over the first row.
+        gr.Markdown(
+            "**Example sounds** — click one to use it (the picture is the scene it came from)",
+            elem_id="examples-caption",
+        )
         ui["examples"] = gr.Gallery(
             value=[(str(p), example_label(s)) for p, s in zip(pictures, sounds, strict=True)],
-            label="Example sounds — click one to use it (picture: the scene it came from)",
-            columns=3, height="auto", allow_preview=False, object_fit="cover",
+            label="Example sounds", show_label=False, columns=3, height="auto",
+            allow_preview=False, object_fit="cover", buttons=[], interactive=False,
             elem_id="examples",
         )  # fmt: skip
         ui["examples"].select(_example_picker(sounds), None, ui["sound"], api_visibility="private")
@@ -172,12 +193,18 @@ def _world_panel(ui: dict, catalog: WorldCatalog, worlds: dict, default: str | N
     )
     status = describe(worlds[default]) if default else "No worlds are installed."
     ui["world_status"] = gr.Markdown(status, elem_id="world-status")
+    with gr.Accordion("About this world", open=False, elem_id="world-about-fold"):
+        ui["world_about"] = gr.Markdown(
+            about(worlds[default]) if default else "", elem_id="world-about"
+        )
     ui["source"] = gr.Radio(SOURCE_CHOICES, value="seed", label="Start from")
     with gr.Row():
         # no minimum/maximum here: the handler checks the range shared with the CLI and says so
         ui["seed"] = gr.Number(value=0, precision=0, label="Seed (0 … 4294967295)")
         ui["new_seed"] = gr.Button("New random", scale=0, min_width=120)
-    ui["truncation"] = gr.Slider(0, 1, value=0.7, step=0.05, label="Truncation (lower = tamer)")
+    ui["truncation"] = gr.Slider(
+        0, 1, value=0.7, step=0.05, label="Variety (truncation: lower gives tamer pictures)"
+    )
     ui["latent_file"] = gr.File(
         label="Latent file (.pt, .npy, .safetensors: W or W+)",
         file_types=[".pt", ".pth", ".npy", ".safetensors"],
@@ -208,7 +235,7 @@ def _guidance_panel(ui: dict) -> None:
         value=9,
         step=1,
         visible=False,
-        label="Mixing layer k: sound drives layers below k, text the rest",
+        label="Hand-over layer: the sound shapes the layers below it, the words the rest",
     )
     ui["blend"] = gr.Slider(
         0, 1, value=0.5, step=0.05, label="Blend (1 = only sound, 0 = only text)", visible=False
@@ -227,29 +254,43 @@ def _guidance_panel(ui: dict) -> None:
             value="cosine",
             label="Guidance loss",
         )
-    with gr.Row():
-        ui["run"] = gr.Button("▶ Run", variant="primary", elem_id="run")
-        ui["stop"] = gr.Button("■ Stop", variant="stop", elem_id="stop")
 
 
 def _watch_panel(ui: dict) -> None:
-    gr.Markdown("### 4 · Watch")
-    with gr.Row(equal_height=True):  # the source and the edit side by side, at the same size
-        ui["watch_source"] = _canvas("Source", WATCH_HEIGHT, elem_id="watch-source")
-        ui["live"] = _canvas("Edit (live, then the result)", WATCH_HEIGHT, elem_id="live")
+    gr.Markdown("### 4 · Run and watch")
+    with gr.Row():
+        ui["run"] = gr.Button("▶ Run", variant="primary", elem_id="run", min_width=100)
+        ui["stop"] = gr.Button("■ Stop", variant="stop", elem_id="stop", min_width=100)
     ui["status"] = gr.Markdown("Press **Run** to start.", elem_id="status")
+    ui["bar"] = gr.HTML("", elem_id="bar")
+    with gr.Row(equal_height=True):  # the source and the edit side by side, at the same size
+        ui["watch_source"] = _canvas("Start", WATCH_HEIGHT, elem_id="watch-source")
+        ui["live"] = _canvas("Edit", WATCH_HEIGHT, elem_id="live")
+    with gr.Accordion("Details", open=False, elem_id="details-fold"):
+        ui["details"] = gr.Markdown(
+            "The numbers behind the edit appear here while it runs.", elem_id="details"
+        )
 
 
 def _results_panel(ui: dict) -> None:
+    with gr.Column(visible=False, elem_id="results") as results:  # shown once there is a result
+        _results_content(ui)
+    ui["results"] = results
+    with gr.Accordion("How it works · reproduce · use from Python", open=False):
+        gr.Markdown(HOWTO)
+    ui["state"] = gr.State(None)
+
+
+def _results_content(ui: dict) -> None:
     gr.Markdown("### 5 · Results")
     with gr.Row():
         for key, label in (
-            ("out_source", "Source"),
+            ("out_source", "Start"),
             ("out_sound", "Sound-guided"),
             ("out_text", "Text-guided"),
-            ("out_mixed", "Mixed (style mixing)"),
-        ):
-            ui[key] = _canvas(label, 200)
+            ("out_mixed", "Mixed"),
+        ):  # only the ones a run made are shown
+            ui[key] = _canvas(label, 200, visible=False, elem_id=f"result-{key[4:]}")
     with gr.Row():
         with gr.Column():
             ui["interp"] = gr.Slider(
@@ -265,13 +306,14 @@ def _results_panel(ui: dict) -> None:
         with gr.Column():
             ui["files"] = gr.File(label="Downloads", file_count="multiple", interactive=False)
             ui["command"] = gr.Code(
-                label="Reproduce with the command line", language="shell", interactive=False
+                label="Reproduce with the command line",
+                language="shell",
+                interactive=False,
+                wrap_lines=True,
+                elem_id="command",
             )
     with gr.Accordion("Report (JSON)", open=False):
         ui["report"] = gr.JSON(label="Report")
-    with gr.Accordion("How it works · reproduce · use from Python", open=False):
-        gr.Markdown(HOWTO)
-    ui["state"] = gr.State(None)
 
 
 def _api_components(ui: dict, default_world: str | None) -> None:
@@ -385,7 +427,7 @@ def _wire_run(ui: dict, h: Handlers) -> None:
     run, run_inputs = by_name(h.run, ui, RUN_INPUTS)
     running = (
         ui["run"]
-        .click(h.start_run, None, ui["run"], api_visibility="private", queue=False)
+        .click(h.start_run, None, ui["run"], api_visibility="private", queue=False, js=SHOW_WATCH)
         .then(
             gpu(run),
             run_inputs,
@@ -440,7 +482,7 @@ def _wire_api(ui: dict, h: Handlers) -> None:
     )
 
 
-WATCH_HEIGHT = 440  # px: the watched pair (a 512 px picture shrinks a little, never blurs)
+WATCH_HEIGHT = 240  # px: the watched pair, beside Run (a 512 px picture shrinks, never blurs)
 
 
 def _canvas(label: str, height: int, **kwargs) -> gr.Image:

@@ -91,11 +91,8 @@ def recognition_note(bundle, shaped) -> str:
     with torch.no_grad():
         recognition = bundle.recognise(embed_sound(bundle.audio_encoder, shaped))
     if not recognition.known:
-        return "⚠️ " + unknown_sound_message(bundle, recognition)
-    return (
-        f"Heard as **{recognition.event}** — a sound this world knows "
-        f"(score {recognition.score:.2f})."
-    )
+        return "⚠️ " + unknown_sound_message(bundle, recognition, scores=False)
+    return f"Heard as **{recognition.event}** — a sound this world knows."
 
 
 def example_sounds(folder: str | Path | None = None) -> list[Path]:

@@ -24,7 +24,7 @@ class World:
     domain: str  # "soundscapes", "faces", "churches", ...
     status: str  # library status word: "ready" or "missing"
     message: str  # the library's explanation (file names and folder when missing)
-    details: str = ""  # size, licence and source from the registry, when known
+    details: str = ""  # size, licence and source from the registry (Markdown), when known
     downloadable: bool = False  # missing files are fetched on first use (registry worlds)
 
     @property
@@ -117,7 +117,7 @@ def _as_world(info: Any, details: str) -> World:
 
 
 def _registry_details() -> dict[str, str]:
-    """name -> "size · licence · source" for the registry's entries ({} without a registry)."""
+    """name -> size, licence and source as Markdown lines ({} without a registry)."""
     try:
         from soundedit.hub import load_registry
 
@@ -128,12 +128,12 @@ def _registry_details() -> dict[str, str]:
     for name, entry in registry.items():
         parts = []
         if getattr(entry, "size_mb", None):
-            parts.append(f"{entry.size_mb:g} MB")
+            parts.append(f"**Download size:** {entry.size_mb:g} MB")
         if getattr(entry, "license", None):
-            parts.append(f"licence: {entry.license}")
+            parts.append(f"**Licence:** {entry.license}")
         if getattr(entry, "source", None):
-            parts.append(f"source: {entry.source}")
-        details[name] = " · ".join(parts)
+            parts.append(f"**Source:** {entry.source}")
+        details[name] = "\n\n".join(parts)
     return details
 
 
@@ -154,6 +154,9 @@ def describe(world: World, *, loaded: bool = False, error: str | None = None) ->
     message = hide_paths(error or world.message)  # never the machine's own folders
     if message:  # verbatim: it may start with a file name
         lines.append(message if message.endswith((".", "!", "?")) else message + ".")
-    if world.details:
-        lines.append(world.details)
     return "\n\n".join(lines)
+
+
+def about(world: World) -> str:
+    """Markdown for the "About this world" fold: download size, licence and source."""
+    return world.details or f"The registry records no size, licence or source for {world.title}."

@@ -36,6 +36,10 @@ class EditStep:
     preview: np.ndarray | None  # uint8 [H, W, 3] of ``w``, every ``preview_every`` steps
     layer_mask: tuple[float, ...] | None  # softmax of the mask logits after the update
     phase: str = "sound"  # which run of an edit the step belongs to ("sound" or "text")
+    # cos(CLIP(preview), target): how close the picture shown is (None without a preview).
+    # ``similarity`` is what the guidance saw *before* the update, averaged over noisy copies
+    # of the latent when ``latent_noise`` > 0, so it can be far from this one.
+    preview_similarity: float | None = None
 
 
 def learning_rate(t: float, lr: float, *, rampup: float, rampdown: float) -> float:
@@ -173,7 +177,7 @@ def edit_steps(
         del w, images, embed, id_embed, terms
         with torch.no_grad():
             w = to_w_plus(latent)
-        yield _step_record(bundle, config, i, w, mask_logits, values, similarity)
+        yield _step_record(bundle, config, i, w, mask_logits, values, similarity, target)
 
 
 def _mask_logits(G, config: EditConfig, device) -> torch.Tensor | None:
@@ -251,12 +255,15 @@ def _loss_terms(config, embed, source_embed, target, latent, anchor, mask_logits
     return terms, similarity
 
 
-def _step_record(bundle, config, i, w, mask_logits, values, similarity) -> EditStep:
+def _step_record(bundle, config, i, w, mask_logits, values, similarity, target) -> EditStep:
     step = i + 1
-    preview = None
+    preview = preview_similarity = None
     if config.preview_every and step % config.preview_every == 0:
         with torch.no_grad(), _autocast(w.device, config.autocast):
-            preview = to_uint8(bundle.generator.synthesis(w.detach()))
+            images = bundle.generator.synthesis(w.detach()).float()
+            preview = to_uint8(images)
+            embed = bundle.clip.embed_image(images).float()
+        preview_similarity = float(losses.cosine_similarity(embed, target))
     mask = None
     if mask_logits is not None:
         mask = tuple(torch.softmax(mask_logits.detach(), dim=0).tolist())
@@ -268,6 +275,7 @@ def _step_record(bundle, config, i, w, mask_logits, values, similarity) -> EditS
         w=w.detach().clone(),
         preview=preview,
         layer_mask=mask,
+        preview_similarity=preview_similarity,
     )
 
 

@@ -104,9 +104,12 @@ class EditRun:
     """One edit: iterate it for its steps, ``stop()`` it, ask for its ``result()``.
 
     Iterating yields one :class:`~soundedit.edit.optimize.EditStep` per optimisation step (its
-    ``phase`` says which run). After :meth:`stop` the run ends once the current step is done;
-    the result then holds the latest latents and ``report["stopped_at"]`` is set. ``result()``
-    runs whatever steps are left (none after a stop) and always returns the same report schema.
+    ``phase`` says which run). The last step of each run carries the final picture (as its
+    preview, when previews are on) and, as ``preview_similarity``, the similarity the report
+    gives for it, so that a page's last progress line and its summary agree. After
+    :meth:`stop` the run ends once the current step is done; the result then holds the latest
+    latents and ``report["stopped_at"]`` is set. ``result()`` runs whatever steps are left (none
+    after a stop) and always returns the same report schema.
     """
 
     def __init__(self, bundle, request, config: EditConfig, targets, source, notices, recognition):
@@ -117,6 +120,12 @@ class EditRun:
         self._result: EditResult | None = None
         self.source_image: np.ndarray | None = None  # uint8 [H, W, 3], once the first step came
         self._steps = self._run()
+
+    @property
+    def recognition(self) -> dict | None:
+        """What the world recognised in the sound, known before any step runs (None without
+        a sound or a recogniser): ``{"event", "score", "threshold", "known"}``."""
+        return self._recognition
 
     def __iter__(self) -> Iterator[EditStep]:
         return self._steps
@@ -146,10 +155,14 @@ class EditRun:
                 break
             phase_start = time.perf_counter()
             steps = edit_steps(bundle, target, source.w, config=config, z_source=source.z)
+            edited_embed = None
             for step in steps:
                 last, done = dataclasses.replace(step, phase=phase), done + 1
-                if step.preview is not None:
-                    frames.append(step.preview)
+                if last.step == last.total:  # the result: shown with the similarity reported
+                    images[phase], edited_embed = _render_and_embed(bundle, last.w)
+                    last = _with_result(last, images[phase], edited_embed, target, config)
+                if last.preview is not None:
+                    frames.append(last.preview)
                 yield last
                 if self._stopped:
                     break
@@ -157,7 +170,8 @@ class EditRun:
             if last is None or last.phase != phase:
                 break  # stopped before this run's first step
             latents[phase] = last.w.detach().cpu()
-            images[phase], edited_embed = _render_and_embed(bundle, last.w)
+            if edited_embed is None:  # stopped before the last step
+                images[phase], edited_embed = _render_and_embed(bundle, last.w)
             phases[phase] = _phase_report(last, source_embed, edited_embed, target, phase_start)
         timing = {"seconds": time.perf_counter() - start, "steps_run": done}
         complete = len(phases) == len(self._targets) and last.step == last.total
@@ -178,6 +192,14 @@ class EditRun:
         report["sound_match"] = sound_match(bundle, phases.get("sound"), notices, self._recognition)
         report.update(_measure(bundle, images))
         return EditResult(images=images, latents=latents, report=report, frames=frames)
+
+
+def _with_result(last: EditStep, image, embed, target, config: EditConfig) -> EditStep:
+    """The last step of a run carrying the final picture's similarity (the one the report
+    gives as similarity_after) and, when previews are on, the final picture as its preview."""
+    preview = image if config.preview_every else last.preview
+    similarity = _similarity(embed, target)
+    return dataclasses.replace(last, preview=preview, preview_similarity=similarity)
 
 
 def _phase_report(last: EditStep, source_embed, edited_embed, target, start: float) -> dict:
@@ -205,13 +227,16 @@ def recognise_sound(bundle, embedding: torch.Tensor, notices: list[str]) -> dict
     return recognition.as_dict()
 
 
-def unknown_sound_message(bundle, recognition) -> str:
-    """Plain words for a sound outside the world (shown before and after a run)."""
+def unknown_sound_message(bundle, recognition, *, scores: bool = True) -> str:
+    """Plain words for a sound outside the world (shown before and after a run); ``scores``
+    adds the recogniser's score and threshold."""
     known = ", ".join(bundle.known_sounds) if bundle.known_sounds else "its own sounds"
+    score, threshold = recognition.score, recognition.threshold
+    numbers = f"score {score:.2f}, below {threshold:.2f}; " if scores else ""
     return (
-        f"This world knows {known}; this sound is none of them (score {recognition.score:.2f}, "
-        f"below {recognition.threshold:.2f}; closest: {recognition.event}). The edit will "
-        "still run, but expect a picture that does not match the sound."
+        f"This world knows {known}; this sound is none of them ({numbers}closest: "
+        f"{recognition.event}). The edit will still run, but expect a picture that does not "
+        "match the sound."
     )
 
 

@@ -1,8 +1,11 @@
-"""A visitor's path in headless Chromium: open, upload a sound, run 20 steps, watch it change."""
+"""A visitor's path in headless Chromium: open, upload a sound, run 20 steps, watch it change;
+and a new visitor's first minute at a desktop and a phone size: click an example, press Run, see
+the result without scrolling, in plain words."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -27,15 +30,21 @@ STEPS = 20
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield page
+    page.close()
 
 
 WATCH_PREVIEWS = """() => {
@@ -48,7 +57,7 @@ WATCH_PREVIEWS = """() => {
 
 
 @pytest.mark.browser
-def test_upload_run_watch_and_screenshot(page, served_app, served_world, sound_file):
+def test_upload_run_and_watch(page, served_app, served_world, sound_file):
     try:
         visit_and_edit(page, served_app, served_world, sound_file)
     except Exception:
@@ -85,8 +94,115 @@ def visit_and_edit(page, served_app, served_world, sound_file):
     page.locator("#status").get_by_text("Done").wait_for(timeout=120_000)
     shown = page.evaluate("() => window.__previews")
     assert len(set(shown)) >= 2, f"the preview did not change: {shown}"
-    assert f"{STEPS} steps" in page.locator("#status").inner_text()
-
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.get_by_text("Details", exact=True).click()
+    page.locator("#details").get_by_text(f"{STEPS} steps,").wait_for()
     print(f"page ready in {page_seconds:.1f} s")
+
+
+# ---- a new visitor's first minute --------------------------------------------------------------
+
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+RESULT_BOXES = ("source", "sound", "text", "mixed")
+# Every status line the page shows during a run, and every value of the progress bar.
+WATCH_STATUS = """() => {
+    window.__statuses = [];
+    window.__bar = [];
+    const note = () => {
+        window.__statuses.push(document.querySelector('#status').innerText);
+        const bar = document.querySelector('#bar progress');
+        if (bar) window.__bar.push(Number(bar.value));
+    };
+    for (const id of ['#status', '#bar']) {
+        new MutationObserver(note).observe(document.querySelector(id),
+            {subtree: true, childList: true, characterData: true, attributes: true});
+    }
+}"""
+CUT_CAPTIONS = """() => [...document.querySelectorAll('#examples .thumbnail-item')].filter(item => {
+    const label = item.querySelector('.caption-label');
+    if (!label) return false;
+    const a = label.getBoundingClientRect(), b = item.getBoundingClientRect();
+    return label.scrollWidth > label.clientWidth || a.left < b.left || a.right > b.right
+        || a.top < b.top || a.bottom > b.bottom;
+}).map(item => item.innerText)"""
+# What lies on top of each first-row example picture at its corners (a gallery label or button
+# there would hide it): the items whose corners belong to something else.
+COVERED_EXAMPLES = """() => {
+    const items = [...document.querySelectorAll('#examples .thumbnail-item')];
+    const top = Math.min(...items.map(i => i.getBoundingClientRect().top));
+    return items.filter(i => Math.abs(i.getBoundingClientRect().top - top) < 2).filter(item => {
+        const r = item.getBoundingClientRect();
+        return [[r.left + 4, r.top + 4], [r.right - 4, r.top + 4]].some(
+            ([x, y]) => !item.contains(document.elementFromPoint(x, y)));
+    }).map(item => item.innerText);
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_a_visitors_first_minute(browser, served_app, served_world, size):
+    width, height = VIEWPORTS[size]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        first_minute(page, served_app, served_world, size)
+    except Exception:
+        FAILURE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOT.with_stem(f"first-minute-{size}")), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
+def first_minute(page, served_app, served_world, size):
+    page.goto(served_app)
+    page.locator("#world-status").get_by_text("loaded, ready").wait_for(timeout=60_000)
+    page.locator("#examples").scroll_into_view_if_needed()  # on a phone, below the sound
+    assert page.evaluate(CUT_CAPTIONS) == [], "example captions are cut"
+    assert page.evaluate(COVERED_EXAMPLES) == [], "something covers the first example row"
+    assert not page.locator("#world-about").is_visible()  # the licence is under its fold
+    # Short runs through the page's own steps setting, then back to the top as a visitor.
+    page.get_by_text("Optimisation settings").click()
+    steps = page.locator("#steps input[type=number]")
+    steps.fill(str(served_world["steps"]))
+    steps.press("Enter")
+    page.get_by_text("Optimisation settings").click()
+    page.evaluate("() => window.scrollTo(0, 0)")
+
+    example = "rain" if served_world["name"] == "soundscapes" else "birds"
+    name = re.compile(rf"^\s*{example}\s*$")
+    page.locator("#examples .thumbnail-item").filter(has_text=name).click()
+    page.locator('#sound [data-testid="waveform-controls"]').wait_for()
+    page.evaluate(WATCH_STATUS)
+    page.locator("#run").click()
+    page.locator("#status").get_by_text("Done in").wait_for(timeout=120_000)
+    page.locator("#command").get_by_text("python -m soundedit edit").wait_for(timeout=60_000)
+    page.wait_for_timeout(800)  # a smooth scroll ends
+
+    live = page.locator("#live img").bounding_box()
+    assert live and live["y"] >= 0 and live["y"] + live["height"] <= page.viewport_size["height"]
+    status = page.locator("#status").inner_text()
+    assert re.fullmatch(r"Done in \d+\.\d s — [^\d]+\.", status.strip()), status
+    running = [s for s in page.evaluate("() => window.__statuses") if " step " in s]
+    assert running and all(re.search(r"^[A-Z][^\d]*… step \d+ of \d+", s) for s in running)
+    assert not any(w in s.lower() for s in running for w in ("loss", "similarity", "probe"))
+    bar = page.evaluate("() => window.__bar")
+    assert bar[-1] == 100 and any(0 < v < 100 for v in bar), bar
+
+    assert not page.locator("#details").is_visible()  # the numbers wait under Details
+    page.get_by_text("Details", exact=True).click()
+    details = page.locator("#details").inner_text()
+    assert "Similarity to the sound" in details and "Final loss" in details, details
+
+    shown = {box: page.locator(f"#result-{box}").is_visible() for box in RESULT_BOXES}
+    assert shown == {"source": True, "sound": True, "text": False, "mixed": False}
+    for box in ("source", "sound"):
+        assert page.locator(f"#result-{box} img").is_visible(), f"empty {box} box"
+    command = page.locator("#command .cm-scroller")
+    widths = command.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1], f"the reproduce command is cut: {widths}"
+
+    if size == "desktop":  # the README's picture (SOUNDEDIT_SCREENSHOT=docs/screenshot.png)
+        page.get_by_text("Details", exact=True).click()  # closed again, as a visitor sees it
+        page.locator("#details").wait_for(state="hidden")
+        page.wait_for_timeout(500)  # the fold's arrow turns back
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))

@@ -61,10 +61,20 @@ def run_views(handlers, session="s1", **overrides):
 
 
 def shown(views):
-    """What the page shows once the run is over: each output's last value that was not a skip."""
+    """What the page shows once the run is over: each output's last value that was not a skip
+    (the value of an update; whether it is visible under "NAME.visible")."""
     page = {}
     for view in views:
-        page.update({k: v for k, v in view.items() if not is_skip(v)})
+        for key, value in view.items():
+            if is_skip(value):
+                continue
+            if isinstance(value, dict) and value.get("__type__") == "update":
+                if "visible" in value:
+                    page[f"{key}.visible"] = value["visible"]
+                if "value" not in value:
+                    continue
+                value = value["value"]
+            page[key] = value
     return page
 
 
@@ -118,17 +128,27 @@ def test_source_preview_is_the_seeded_image(handlers):
 
 def test_text_run_streams_previews_then_results_and_downloads(handlers):
     views = run_views(handlers)
-    assert views[0]["status"] == "Starting…"
+    assert views[0]["status"] == "Getting the picture ready…"
     assert is_image(views[1]["watch_source"])  # the source first, beside the coming previews
-    steps = [v for v in views if isinstance(v["status"], str) and " · step " in v["status"]]
-    assert all("similarity" in v["status"] for v in steps)
+    steps = [v for v in views if isinstance(v["status"], str) and " of 9" in v["status"]]
+    # plain words in the status line, the numbers under Details
+    plain = "**Following your words “heavy rain”…** step "
+    assert all(v["status"].startswith(plain) for v in steps)
+    assert not any("similarity" in v["status"].lower() for v in steps)
+    assert all("Loss" in v["details"] and "s per step" in v["details"] for v in steps)
     assert len([v for v in steps if is_image(v["live"])]) == 3  # steps 3, 6 and 9 of 9
+    assert [v["bar"].count('value="100"') for v in steps][-1] == 1
     pictures, downloads = views[-2], views[-1]  # the result at once, the files after it
     assert is_image(pictures["live"]) and is_skip(pictures["files"])
     assert "Writing the downloads" in pictures["status"] and is_skip(downloads["live"])
     final = shown(views)
-    assert final["status"].startswith("**Done**")
+    assert final["status"].startswith("**Done** in ")
+    assert "the picture now follows your words “heavy rain”" in final["status"]
+    assert final["results.visible"] is True
     assert is_image(final["out_source"]) and is_image(final["out_text"])
+    # only the boxes of what the run made are shown
+    assert final["out_source.visible"] and final["out_text.visible"]
+    assert not final["out_sound.visible"] and not final["out_mixed.visible"]
     assert final["out_sound"] is None and final["out_mixed"] is None
     names = {Path(p).name for p in final["files"]}
     assert {
@@ -239,6 +259,9 @@ def test_api_edit_streams_progress_then_image_and_report(handlers):
     final = views[-1]
     assert is_image(final["image"]) and final["report"]["steps"] == 6
     assert final["report"]["stopped"] is False and "command" in final["report"]
+    # the similarity streamed is that of the preview: the last one is the final picture's
+    assert views[-2]["report"]["step"] == 6
+    assert views[-2]["report"]["similarity"] == final["report"]["similarity_after"]
 
 
 def test_closing_the_page_deletes_its_files(handlers):
@@ -288,16 +311,17 @@ def test_the_command_line_in_the_downloads_reproduces_the_result(
     assert np.array_equal(on_screen(again), final["out_sound"])
 
 
-def test_a_worlds_probe_tells_what_changed():
-    from demo.results import finish_text
+def test_the_similarity_when_done_is_the_last_one_shown_while_running(handlers):
+    """The page once showed the guidance's own similarity (before the update, on noisy copies
+    of the latent) while running, and the final picture's when done: 0.321 then 0.513."""
+    import re
 
-    report = {
-        "steps": 10,
-        "probe_source": {"rain": 0.1, "fire": 0.5, "sea": 0.2},
-        "probe_edited": {"rain": 0.6, "fire": 0.3, "sea": 0.2},
-    }
-    text = finish_text(report, stopped=False)
-    assert "rain +0.50, fire -0.20" in text and "sea" not in text
+    views = run_views(handlers, steps=8, preview_every=3)  # the last step is no preview step
+    running = [v["details"] for v in views if "Similarity of the picture shown" in str(v)]
+    last_shown = re.search(r"to your words: (-?\d\.\d+)", running[-1]).group(1)
+    done = shown(views)["details"]
+    assert re.search(r"→ (-?\d\.\d+) at the end", done).group(1) == last_shown
+    assert "(step 8)" in running[-1]
 
 
 def test_hearing_a_sound_says_before_any_run_whether_the_world_knows_it(

@@ -337,3 +337,16 @@ def test_an_unknown_sound_is_never_called_matched(sound_bundle, tone):
     assert result.report["sound_match"]["known"] is False
     assert any("closest: wind" in n for n in result.report["notices"])
     assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report["recognition"] is None
+
+
+def test_the_last_step_shows_the_result_and_its_reported_similarity(tiny_bundle):
+    """What a page shows last while running is what the report then says (the guidance's own
+    similarity is measured before the update, on noisy copies of the latent)."""
+    config = {"steps": 7, "preview_every": 3, "latent_noise": 0.5, "samples": 2}
+    steps, result = finish(tiny_bundle, mode="text", text="heavy rain", **config)
+    assert [s.step for s in steps if s.preview is not None] == [3, 6, 7]
+    assert all(s.preview_similarity is not None for s in steps if s.preview is not None)
+    last = steps[-1]
+    assert last.preview_similarity == result.report["similarity_after"]
+    assert np.array_equal(last.preview, result.images["text"])
+    assert last.similarity != last.preview_similarity  # why the page no longer shows it
