@@ -38,11 +38,14 @@ repeats the edit with the `soundedit` CLI.
 from gradio_client import Client, handle_file
 
 client = Client("http://127.0.0.1:7860/")
-image_path, report = client.predict(handle_file("rain.wav"), api_name="/edit")
+image_path, report = client.predict(handle_file("rain.wav"), api_name="/edit")  # your sound
+
 job = client.submit(handle_file("rain.wav"), world="soundscapes", seed=0, steps=100,
                     text="", mode="sound", api_name="/edit")
-for preview_path, progress in job:  # every streamed item is a preview and its progress
-    print(progress)
+for image_path, progress in job:  # previews, then the final image and its report
+    if "step" in progress:        # a preview's progress: {"step", "similarity", ...}
+        print(progress["step"], progress["similarity"])
+image_path, report = job.result()
 ```
 """
 GUIDANCE_CHOICES = [
