@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+
+from soundedit import strict_json
 
 
 def register(subparsers) -> None:
@@ -62,7 +63,7 @@ def run_models(args: argparse.Namespace) -> int:
         return 0
     rows = model_rows(args.registry)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(strict_json.dumps(rows, indent=2))
         return 0
     print(format_table(rows))
     missing = [r for r in rows if r["status"] == "missing" and r["kind"] != "bundle"]

@@ -20,7 +20,7 @@ defaults. Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluatio
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from soundedit.edit.latents import load_latent
-from soundedit.edit.limits import check_request
+from soundedit import strict_json
+from soundedit.edit.latents import check_distance, load_latent
+from soundedit.edit.limits import check_effect, check_request, has_words
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
     EditStep,
@@ -90,6 +91,7 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     check_request(request)  # every number within the limits shared with the CLI and the app
     notices: list[str] = []
     config = resolve(bundle, request, notices)
+    check_effect(config, bundle.defaults.truncation)
     targets, recognition = _targets(bundle, request, notices)
     source = _source(bundle, request, config, notices)
     return EditRun(bundle, request, config, targets, source, notices, recognition)
@@ -170,6 +172,7 @@ class EditRun:
             latents["mixed"] = style_mix(latents["sound"], latents["text"], config.mix_layer)
             images["mixed"] = render_latent(bundle, latents["mixed"])
         notices = list(self._notices)
+        check_outcome(latents, phases, config, notices)
         if stopped_at is not None:
             notices.append(f"stopped at step {stopped_at} of {config.steps}")
         report = _report(bundle, request, config, phases, timing, self._source.info, notices)
@@ -178,6 +181,24 @@ class EditRun:
         report["sound_match"] = sound_match(bundle, phases.get("sound"), notices, self._recognition)
         report.update(_measure(bundle, images))
         return EditResult(images=images, latents=latents, report=report, frames=frames)
+
+
+def check_outcome(latents: dict, phases: dict, config: EditConfig, notices: list[str]) -> None:
+    """Never report nonsense as a result: a run that reached NaN or infinity is an error, and a
+    run that left its latent bit-identical to the start says so in a notice."""
+    for phase, report in phases.items():
+        values = [report["similarity_before"], report["similarity_after"]]
+        values += list(report["losses"].values())
+        if not torch.isfinite(latents[phase]).all() or not all(map(math.isfinite, values)):
+            raise ConfigError(
+                f"the {phase} run diverged to NaN or infinite values with learning rate "
+                f"{config.lr:g} and lambda_reg {config.lambda_reg:g}; try a smaller learning rate"
+            )
+        if torch.equal(latents[phase], latents["source"]):
+            notices.append(
+                f"the {phase} run left the picture exactly as it started: a learning rate of "
+                f"{config.lr:g} is too small to move the latent; try 0.01 or more"
+            )
 
 
 def _phase_report(last: EditStep, source_embed, edited_embed, target, start: float) -> dict:
@@ -248,7 +269,7 @@ def _targets(bundle, request: EditRequest, notices: list[str]):
     needs_text = request.mode in ("text", "mix", "blend")
     if needs_sound and request.audio is None:
         raise ConfigError(f"mode {request.mode!r} needs a sound (audio)")
-    if needs_text and not (request.text or "").strip():
+    if needs_text and not has_words(request.text):
         raise ConfigError(f"mode {request.mode!r} needs words (text)")
     device = bundle.device
     audio = _embed_sound(bundle, request, notices).to(device) if needs_sound else None
@@ -306,6 +327,7 @@ def _source(bundle, request: EditRequest, config: EditConfig, notices: list[str]
         raise ConfigError("give a source latent or a source image, not both")
     if request.source_latent:
         w = load_latent(request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
+        check_distance(w, G, where=Path(request.source_latent).name, notices=notices)
         return _Source(
             w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
         )
@@ -406,7 +428,7 @@ def write_result(
     paths["latents"] = out / "latents.safetensors"
     save_file(tensors, str(paths["latents"]))
     paths["report"] = out / "report.json"
-    paths["report"].write_text(json.dumps(result.report, indent=2, default=str) + "\n")
+    paths["report"].write_text(strict_json.dumps(result.report, indent=2) + "\n")
     if frames and result.frames:
         (out / "frames").mkdir(exist_ok=True)
         for i, frame in enumerate(result.frames):
