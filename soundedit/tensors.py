@@ -47,3 +47,26 @@ def plain_float(
     if problem is not None:
         raise error(f"{where} holds {problem}; accepted: {accepted}")
     return value.detach().to(torch.float32).contiguous()
+
+
+# What readers say when a few bytes claim a tensor of terabytes (numpy, PyTorch's allocator and
+# storages), in words: the file is damaged, not the machine short of memory.
+_SIZE_CLAIMS = (
+    "unable to allocate",
+    "can't allocate memory",
+    "resize storage that is not resizable",
+    "out of bounds for storage",
+    "cannot reshape array of size",
+    "buffer is too small",
+)
+IMPOSSIBLE_SIZE = "it claims tensors far larger than the file itself"
+
+
+def read_failure(error: BaseException) -> str:
+    """A reader's failure in a few plain words (its first sentence, or the impossible size)."""
+    text = " ".join(str(error).split())
+    if isinstance(error, MemoryError) or any(claim in text.lower() for claim in _SIZE_CLAIMS):
+        return IMPOSSIBLE_SIZE
+    for advice in (" (Could this error", " Could this error", " Please file an issue"):
+        text = text.split(advice)[0]
+    return text.rstrip(" .") or type(error).__name__

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from soundedit.errors import ConfigError
-from soundedit.tensors import ACCEPTED_TENSORS, plain_float
+from soundedit.tensors import ACCEPTED_TENSORS, plain_float, read_failure
 
 LATENT_SUFFIXES = (".pt", ".pth", ".npy", ".safetensors")
 LATENT_KEYS = ("w_plus", "w_source", "w", "latent", "w_edited")
@@ -36,10 +36,6 @@ def load_latent(path: str | Path, *, n_latent: int, style_dim: int) -> torch.Ten
         return as_w_plus(value, n_latent=n_latent, style_dim=style_dim, where=path.name)
     except ConfigError:
         raise
-    except MemoryError as e:  # a few bytes that claim a tensor of terabytes
-        raise ConfigError(
-            f"{path.name} is damaged: it claims a tensor far larger than the file; give {ACCEPTED}"
-        ) from e
     except Exception as e:  # each reader fails its own way on a damaged file
         raise ConfigError(
             f"{path.name} could not be read as a {suffix} latent ({_reason(e)}); give {ACCEPTED}"
@@ -74,8 +70,7 @@ def _reason(error: Exception) -> str:
     text = str(error)
     if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
         return "it holds Python objects besides tensors, which are refused unrun"
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return first.rstrip(".") or type(error).__name__
+    return read_failure(error)
 
 
 def as_w_plus(value, *, n_latent: int, style_dim: int, where: str = "latent") -> torch.Tensor:
