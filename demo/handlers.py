@@ -29,6 +29,7 @@ from demo.results import (
 )
 from demo.session import Sessions
 from demo.worlds import WorldCatalog, describe
+from soundedit import strict_json
 from soundedit.edit.limits import check_value
 
 STREAM_SECONDS = 0.5  # at most this long between two status updates while editing
@@ -284,6 +285,7 @@ class Handlers:
         inputs = copy_inputs(edit_request, run_dir)
         record = write_settings(run_dir / "settings.json", bundle, edit_request, world, inputs)
         report = {**result.report, "request": record["request"], "command": record["command"]}
+        report = strict_json.finite(report)  # the JSON view and the API get strict JSON too
         files = [str(p) for p in written.values()] + [str(run_dir / "settings.json")]
         files += [str(run_dir / name) for name in inputs.values()]
         return files, record["command"], report

@@ -7,6 +7,7 @@ import os
 
 import gradio as gr
 
+from demo.api import guard_api_inputs
 from demo.form import MAX_STEPS
 from demo.form import new_seed as new_seed_fn
 from demo.handlers import RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
@@ -117,6 +118,7 @@ def build_demo(
         _api_components(ui, default)
         _wire(demo, ui, handlers, cache_age=sweep[1])
     start_cache_sweeper(demo, every=sweep[0], age=sweep[1])  # Gradio's own may stop (see there)
+    guard_api_inputs(demo)  # /edit checks its raw inputs before Gradio's preprocessing
     return demo
 
 
