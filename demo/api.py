@@ -65,9 +65,11 @@ def api_refusal(values: list) -> str | None:
 
 def _check_number(key: str, value, *, default) -> None:
     """A JSON number within LIMITS[key] (``default`` stands for "the world's own")."""
-    if value is None or value == default and isinstance(value, numbers.Number):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | None):
+        raise ConfigError(f"{key} must be {LIMITS[key].describe()}, got {shown(value)}")
+    if value is None or value == default:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not isinstance(value, numbers.Real):
         raise ConfigError(f"{key} must be {LIMITS[key].describe()}, got {shown(value)}")
     check_value(key, value)
 

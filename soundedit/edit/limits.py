@@ -133,7 +133,8 @@ def argparse_type(key: str):
         number = _number(text, limit.integer)
         if number is None or not limit._inside(number):
             # argparse prefixes "argument --seed:"
-            raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {shown(text)}")
+            given = text if _number(text, False) is not None else shown(text)  # 1.5, not '1.5'
+            raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {given}")
         return number
 
     parse.__name__ = key  # argparse names the type in some messages
