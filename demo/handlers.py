@@ -17,6 +17,7 @@ import gradio as gr
 
 from demo.errors import plain_errors, plain_message
 from demo.form import build_request, clamp_seed
+from demo.jobfiles import JobFiles
 from demo.reproduce import write_settings
 from demo.results import (
     IMAGE_KEYS,
@@ -99,6 +100,7 @@ class Handlers:
     def __init__(self, catalog: WorldCatalog, sessions: Sessions | None = None) -> None:
         self.catalog = catalog
         self.sessions = sessions or Sessions()
+        self.job_files = JobFiles()  # the cache files of each session's jobs (see build_demo)
 
     # ---- world and source ---------------------------------------------------------------
 
@@ -187,6 +189,7 @@ class Handlers:
         started_here = not self.sessions.is_running(session)  # tests call run() directly
         if started_here:
             self.sessions.begin(session)
+        before = self.job_files.start(session)  # the previous job's files were delivered
         try:
             edit_request = build_request(form)
             yield from self._run_stream(edit_request, form.get("world"), session)
@@ -194,6 +197,7 @@ class Handlers:
             self.sessions.fail(session, plain_message(e) or "internal error (see the server log)")
             raise
         finally:
+            self.job_files.end(session, before)
             if started_here:
                 self.sessions.finish(session)
 
@@ -228,7 +232,7 @@ class Handlers:
         source_shown = False
         for step in run:
             now = time.perf_counter()
-            if not source_shown:  # rendered just before the first step
+            if not source_shown and run.source_image is not None:  # before the first edit step
                 source_shown = True
                 yield "source", run.source_image, now - start
             if step.preview is not None or now - last_sent > STREAM_SECONDS:
@@ -336,6 +340,7 @@ class Handlers:
     def end_session(self, request: gr.Request = None) -> None:
         """The page was closed: forget its stop flag, delete its files."""
         self.sessions.end(session_id(request))
+        self.job_files.sweep(session_id(request), grace=0.0)
 
     # ---- the /edit API --------------------------------------------------------------------
 
@@ -358,9 +363,11 @@ class Handlers:
         """
         session = session_id(request)
         self.sessions.begin(session)
+        before = self.job_files.start(session)  # the previous job's files were delivered
         try:
             yield from self._api_stream(sound, world, seed, steps, text, mode, session)
         finally:
+            self.job_files.end(session, before)
             self.sessions.finish(session)
 
     def _api_stream(self, sound, world, seed, steps, text, mode, session: str):

@@ -119,6 +119,7 @@ def build_demo(
         _wire(demo, ui, handlers, cache_age=sweep[1])
     start_cache_sweeper(demo, every=sweep[0], age=sweep[1])  # Gradio's own may stop (see there)
     guard_api_inputs(demo)  # /edit checks its raw inputs before Gradio's preprocessing
+    handlers.job_files.watch(ui[name] for name in (*RUN_OUTPUTS, *API_FILE_OUTPUTS))
     return demo
 
 
@@ -442,6 +443,7 @@ def _wire_api(ui: dict, h: Handlers) -> None:
     )
 
 
+API_FILE_OUTPUTS = ("api_image",)  # the /edit outputs that Gradio writes as files
 WATCH_HEIGHT = 440  # px: the watched pair (a 512 px picture shrinks a little, never blurs)
 
 

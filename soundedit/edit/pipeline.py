@@ -58,9 +58,10 @@ class EditResult:
 
 @dataclass(frozen=True)
 class _Source:
-    w: torch.Tensor  # W+ [1, L, S] on the bundle's device
+    w: torch.Tensor | None  # W+ [1, L, S] on the bundle's device (None: a photo not projected)
     z: torch.Tensor | None  # the seed's z [1, S]; None for a latent file or a photo
     info: dict  # the report's "source" entry
+    projection: Any = None  # a photo's Projection, run as the first steps of the edit
 
 
 def render_latent(bundle, w_plus: torch.Tensor) -> np.ndarray:
@@ -133,7 +134,21 @@ class EditRun:
             pass
         return self._result
 
+    def _project(self) -> Iterator[EditStep]:
+        """A photo's projection, as the first steps of the run (stoppable like the rest)."""
+        projection = self._source.projection
+        for step in projection:
+            yield step
+            if self._stopped:
+                projection.stop()
+        w, report = projection.result()
+        self._notices.append(projection.notice(report))
+        info = {**self._source.info, "projection": report}
+        self._source = _Source(w.to(self.bundle.device), None, info)
+
     def _run(self) -> Iterator[EditStep]:
+        if self._source.projection is not None:
+            yield from self._project()
         bundle, config, source = self.bundle, self.config, self._source
         frames: list[np.ndarray] = []
         latents = {"source": source.w.detach().cpu()}
@@ -331,13 +346,12 @@ def _source(bundle, request: EditRequest, config: EditConfig, notices: list[str]
         return _Source(
             w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
         )
-    if request.source_image:
-        from soundedit.edit.project import project_image
+    if request.source_image:  # the photo is checked now, projected when the run starts
+        from soundedit.edit.project import Projection, projection_seconds
 
-        w, report = project_image(bundle, request.source_image, seed=request.seed)
-        notices.append(f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)")
-        info = {"kind": "image", "path": str(request.source_image), "projection": report}
-        return _Source(w, None, info)
+        projection = Projection(bundle, request.source_image, max_seconds=projection_seconds())
+        info = {"kind": "image", "path": str(request.source_image)}
+        return _Source(None, None, info, projection)
     z = z_from_seed(G, request.seed)
     info = {"kind": "seed", "seed": request.seed, "truncation": config.truncation}
     return _Source(source_from_z(G, z, config.truncation), z, info)
