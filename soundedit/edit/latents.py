@@ -134,7 +134,7 @@ def _pick(value, path: Path) -> torch.Tensor:
 
 REFERENCE_SAMPLES = 2048  # seeded z drawn to measure how far the generator's own w reach
 FAR_NOTICE = 2.0  # a layer beyond this many reaches from mean_w: accepted with a notice
-FAR_REFUSED = 20.0  # beyond this many reaches the picture is noise or black: refused
+FAR_REFUSED = 50.0  # beyond this many reaches the picture is noise or black: refused
 _REACH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -152,13 +152,18 @@ def generator_reach(generator) -> float:
     return _REACH[generator]
 
 
+def distance_in_reaches(w_plus: torch.Tensor, generator) -> tuple[float, float]:
+    """(farthest layer's distance from ``mean_w``, that distance in reaches) of W+ [1, L, S]."""
+    mean_w = generator.mean_w.detach().double().cpu()
+    distance = float((w_plus.detach().double().cpu() - mean_w).norm(dim=-1).max())
+    return distance, distance / generator_reach(generator)
+
+
 def check_distance(w_plus: torch.Tensor, generator, *, where: str, notices: list[str]) -> float:
     """Refuse a W+ latent [1, L, S] far outside the generator's own latents, add a notice when
     it is somewhat outside; returns its farthest layer's distance in reaches (see above)."""
-    mean_w = generator.mean_w.detach().float().cpu()
-    distance = float((w_plus.detach().double().cpu() - mean_w.double()).norm(dim=-1).max())
+    distance, ratio = distance_in_reaches(w_plus, generator)
     reach = generator_reach(generator)
-    ratio = distance / reach
     if not ratio <= FAR_REFUSED:  # also NaN: a sum of huge squares overflows to inf
         raise ConfigError(
             f"{where} lies {ratio:.3g} times farther from this generator's average latent than "

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from soundedit import strict_json
-from soundedit.edit.latents import check_distance, load_latent
+from soundedit.edit.latents import FAR_NOTICE, check_distance, distance_in_reaches, load_latent
 from soundedit.edit.limits import check_effect, check_request, has_words
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
@@ -187,7 +187,7 @@ class EditRun:
             latents["mixed"] = style_mix(latents["sound"], latents["text"], config.mix_layer)
             images["mixed"] = render_latent(bundle, latents["mixed"])
         notices = list(self._notices)
-        check_outcome(latents, phases, config, notices)
+        check_outcome(bundle.generator, latents, phases, config, notices)
         if stopped_at is not None:
             notices.append(f"stopped at step {stopped_at} of {config.steps}")
         report = _report(bundle, request, config, phases, timing, self._source.info, notices)
@@ -198,9 +198,10 @@ class EditRun:
         return EditResult(images=images, latents=latents, report=report, frames=frames)
 
 
-def check_outcome(latents: dict, phases: dict, config: EditConfig, notices: list[str]) -> None:
-    """Never report nonsense as a result: a run that reached NaN or infinity is an error, and a
-    run that left its latent bit-identical to the start says so in a notice."""
+def check_outcome(G, latents: dict, phases: dict, config: EditConfig, notices: list[str]) -> None:
+    """Never report nonsense as a result: a run that reached NaN or infinity is an error; a run
+    that left its latent bit-identical to the start, or took it far from the latents the
+    generator ``G`` makes, says so in a notice."""
     for phase, report in phases.items():
         values = [report["similarity_before"], report["similarity_after"]]
         values += list(report["losses"].values())
@@ -208,6 +209,13 @@ def check_outcome(latents: dict, phases: dict, config: EditConfig, notices: list
             raise ConfigError(
                 f"the {phase} run diverged to NaN or infinite values with learning rate "
                 f"{config.lr:g} and lambda_reg {config.lambda_reg:g}; try a smaller learning rate"
+            )
+        _, reaches = distance_in_reaches(latents[phase], G)
+        if reaches > FAR_NOTICE:
+            notices.append(
+                f"the {phase} run went {reaches:.1f} times farther from this generator's average "
+                "latent than its own latents go: expect an unusual picture (a smaller learning "
+                "rate or a larger lambda_reg keeps it closer)"
             )
         if torch.equal(latents[phase], latents["source"]):
             notices.append(

@@ -52,7 +52,7 @@ def test_library_refuses_a_latent_far_from_the_generator(value, hostile_bundle, 
     request = EditRequest.of(audio=sound, steps=1, source_latent=_latent(tmp_path, value))
     with pytest.raises(ConfigError) as caught:
         run_edit(hostile_bundle, request)
-    assert_plain(user_message(caught.value), FAR, r"latents up to 20 times that are accepted")
+    assert_plain(user_message(caught.value), FAR, r"latents up to 50 times that are accepted")
 
 
 @pytest.mark.parametrize("value", FAR_VALUES)
@@ -288,3 +288,35 @@ def test_cli_report_of_a_valid_edit_is_strict_json(hostile_bundle, sound, tmp_pa
     assert status == 0, stderr
     text = (tmp_path / "out" / "report.json").read_text()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+
+
+def _phase(similarity=0.5):
+    return {"similarity_before": 0.1, "similarity_after": similarity, "losses": {"total": 0.3}}
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e3])
+def test_an_edit_that_drifts_far_from_the_generator_says_so(shift, hostile_bundle):
+    from soundedit.edit.pipeline import check_outcome
+
+    G = hostile_bundle.generator
+    source = G.mean_w.repeat(1, N_LATENT, 1).clone()  # [1, L, S]
+    edited = source + 0.01
+    edited[0, 0] += shift
+    notices: list[str] = []
+    config = hostile_bundle.defaults
+    check_outcome(G, {"source": source, "sound": edited}, {"sound": _phase()}, config, notices)
+    assert any("times farther" in n for n in notices) == (shift > 0), notices
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_an_edit_that_diverges_is_an_error_not_a_result(bad, hostile_bundle):
+    from soundedit.edit.pipeline import check_outcome
+
+    G = hostile_bundle.generator
+    source = G.mean_w.repeat(1, N_LATENT, 1).clone()
+    phases = {"sound": _phase(similarity=bad)}
+    with pytest.raises(ConfigError) as caught:
+        check_outcome(
+            G, {"source": source, "sound": source + 1}, phases, hostile_bundle.defaults, []
+        )
+    assert_plain(str(caught.value), r"diverged to NaN or infinite values", "smaller learning rate")
