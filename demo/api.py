@@ -67,11 +67,8 @@ def _check_number(key: str, value, *, default) -> None:
     """A JSON number within LIMITS[key] (``default`` stands for "the world's own")."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real | None):
         raise ConfigError(f"{key} must be {LIMITS[key].describe()}, got {shown(value)}")
-    if value is None or value == default:
-        return
-    if not isinstance(value, numbers.Real):
-        raise ConfigError(f"{key} must be {LIMITS[key].describe()}, got {shown(value)}")
-    check_value(key, value)
+    if value is not None and value != default:
+        check_value(key, value)
 
 
 def _check_sound(sound) -> None:

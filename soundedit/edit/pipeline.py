@@ -321,7 +321,12 @@ def _embed_sound(bundle, request: EditRequest, notices: list[str]) -> torch.Tens
             raise ConfigError(f"mix ratio must be in [0, 1], got {request.mix}")
         sound = mix(sound, second, request.mix)
     if request.gain_db:
-        sound = apply_gain(sound, request.gain_db)
+        was_silent, sound = sound.silent, apply_gain(sound, request.gain_db)
+        if sound.silent and not was_silent:
+            notices.append(
+                f"a gain of {request.gain_db:g} dB makes the sound silent: the edit follows the "
+                "embedding of silence"
+            )
     with torch.no_grad():
         return embed_sound(bundle.audio_encoder, sound).float()
 

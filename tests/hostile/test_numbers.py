@@ -320,3 +320,11 @@ def test_an_edit_that_diverges_is_an_error_not_a_result(bad, hostile_bundle):
             G, {"source": source, "sound": source + 1}, phases, hostile_bundle.defaults, []
         )
     assert_plain(str(caught.value), r"diverged to NaN or infinite values", "smaller learning rate")
+
+
+@pytest.mark.parametrize(("gain", "silenced"), [(-120.0, True), (-6.0, False)])
+def test_a_gain_that_silences_the_sound_says_so(gain, silenced, hostile_bundle, sound):
+    from soundedit.edit.pipeline import run_to_end
+
+    report = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=1, gain_db=gain)).report
+    assert any("makes the sound silent" in n for n in report["notices"]) == silenced
