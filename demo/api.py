@@ -55,7 +55,7 @@ def api_refusal(values: list) -> str | None:
         _check_number("steps", steps, default=0)
         if text is not None and not isinstance(text, str):
             raise ConfigError(f"text must be words (a string), got {shown(text)}")
-        check_text(text)
+        check_text(" ".join(text.split()) if text else text)  # lines joined, as the page does
         if mode not in (None, "", *MODES):
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {shown(mode)}")
     except ConfigError as e:

@@ -206,3 +206,54 @@ def test_a_short_call_with_a_real_upload_edits_with_the_defaults(client, upload)
     image, report = client.predict(upload, api_name="/edit")
     assert Path(image).is_file() and report["seed"] == 0
     json.dumps(report, allow_nan=False)
+
+
+# ---- the hostile sounds and words of the other files, through the served app ----------------
+
+
+def _sound_upload(tmp_path, name: str, table: dict):
+    from gradio_client import handle_file
+
+    from .test_decoders import _write
+
+    filename, fmt, patch, subtype = table[name][:4]
+    return handle_file(str(_write(tmp_path / filename, fmt, patch, subtype)))
+
+
+@pytest.mark.parametrize("name", ["wav-rate-0", "au-rate-0", "wav-channels-0", "wav-bits-0"])
+def test_api_names_what_is_wrong_with_a_lying_header(name, client, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    from .test_decoders import REFUSED
+
+    with pytest.raises(AppError) as caught:
+        client.predict(
+            _sound_upload(tmp_path, name, REFUSED), WORLD, 0, 2, "", "sound", api_name="/edit"
+        )
+    assert_plain(str(caught.value), REFUSED[name][4], r"accepted: WAV")
+
+
+@pytest.mark.parametrize("name", ["wav-data-size-beyond-file", "au-size-beyond-file"])
+def test_api_edits_with_a_file_whose_header_overstates_its_data(name, client, tmp_path):
+    from .test_decoders import READABLE
+
+    upload = _sound_upload(tmp_path, name, READABLE)
+    image, report = client.predict(upload, WORLD, 0, 2, "", "sound", api_name="/edit")
+    assert os.path.isfile(image) and report["steps"] == 2
+
+
+@pytest.mark.parametrize("name", ["escape-sequence", "bidi-override", "zero-width-spaces", "bell"])
+def test_api_refuses_words_of_control_or_invisible_characters(name, client, upload):
+    from gradio_client.exceptions import AppError
+
+    from .test_numbers import ALL_TEXTS, TEXT_REFUSED
+
+    with pytest.raises(AppError) as caught:
+        client.predict(upload, WORLD, 0, 2, ALL_TEXTS[name], "text", api_name="/edit")
+    assert_plain(str(caught.value), TEXT_REFUSED)
+
+
+def test_api_joins_the_lines_of_words_and_edits(client, upload):
+    image, report = client.predict(upload, WORLD, 0, 2, "rain\nat night", "text", api_name="/edit")
+    assert report["settings"]["text"] == "rain at night"
+    assert "\n" not in report["command"]
