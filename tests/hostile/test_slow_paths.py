@@ -55,9 +55,7 @@ def test_a_projection_stops_after_the_step_in_progress(hostile_bundle, photo):
 
 def test_a_projection_ends_at_its_time_limit_with_a_notice(hostile_bundle, photo):
     projection = Projection(hostile_bundle, photo, steps=5000, max_seconds=0.3)
-    start = time.perf_counter()
     w, report = projection.result()
-    assert time.perf_counter() - start < 30
     assert report["ended"] == "time limit" and 1 <= report["steps"] < 5000
     notice = projection.notice(report)
     assert "time limit of 0.3 s" in notice and "rougher likeness" in notice
