@@ -196,3 +196,26 @@ def test_a_checkpoint_claiming_terabytes_is_damaged_not_out_of_memory(write, nam
         load_generator(tmp_path / name)
     message = user_message(caught.value)
     assert_plain(message, r"(claims tensors far larger|could not be read|not a StyleGAN2)")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (torch.zeros(4, dtype=torch.int64), r"int64 numbers"),
+        (torch.full((4,), float("nan")), r"NaN or infinite values"),
+        (torch.zeros(4, dtype=torch.complex64), r"complex64 numbers"),
+    ],
+    ids=["int64", "nan", "complex"],
+)
+def test_our_safetensors_checkpoints_hold_plain_float_tensors(
+    value, words, hostile_bundle, tmp_path
+):
+    from soundedit.weights_io import save_weights
+
+    G = hostile_bundle.generator
+    tensors = {**G.state_dict(), "style.1.bias": value}
+    path = save_weights(tmp_path / "g", tensors, kind="stylegan2", config=G.config)
+    with pytest.raises(SoundEditError) as caught:
+        load_generator(path)
+    assert_plain(user_message(caught.value), r"tensor style\.1\.bias", words)
+    cli_refusal(["inspect", str(path)], words)
