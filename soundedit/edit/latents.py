@@ -2,7 +2,12 @@
 
 Accepted files: ``.pt`` / ``.pth`` (a tensor, or a dict with one latent under ``w_plus``,
 ``w``, ``latent`` or ``w_source``; loaded with ``weights_only=True``), ``.npy`` and
-``.safetensors`` (one tensor, or one of the names above).
+``.safetensors`` (one tensor, or one of the names above), holding a dense CPU float tensor.
+
+A latent that loads must also be one the generator could have made: :func:`check_distance`
+measures each layer's distance from ``mean_w`` in "reaches" (how far the generator's own
+latents go) and refuses a latent far outside them (values around 1e6 give a blank picture and
+no gradient, around 1e30 NaN), with a notice for one somewhat outside.
 """
 
 from __future__ import annotations
