@@ -48,7 +48,11 @@ def repair(data: bytes) -> bytes | None:
 
 
 def _riff_chunk(data: bytes, name: bytes) -> int | None:
-    """Offset of the body of the RIFF chunk ``name`` (little-endian sizes), or None."""
+    """Offset of the body of the RIFF chunk ``name`` (little-endian sizes), or None.
+
+    The chunks are walked by their sizes; when a damaged size jumps past ``name``, the marker
+    is searched for, as forgiving players do.
+    """
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return None
     at = 12
@@ -57,18 +61,25 @@ def _riff_chunk(data: bytes, name: bytes) -> int | None:
         if data[at : at + 4] == name:
             return at + 8
         at += 8 + size + (size & 1)
-    return None
+    found = data.find(name, 12)
+    return found + 8 if found >= 0 and found + 8 <= len(data) else None
 
 
 def _repair_riff(data: bytearray) -> bytearray | None:
-    body = _riff_chunk(bytes(data), b"data")
-    if body is None:
+    """A plain WAV of the 'fmt ' and 'data' chunks, sized to the samples the file holds (other
+    chunks, whose sizes may be what is damaged, are left out)."""
+    raw = bytes(data)
+    fmt, body = _riff_chunk(raw, b"fmt "), _riff_chunk(raw, b"data")
+    if fmt is None or body is None or body <= fmt:
         return None
-    held = len(data) - body
+    fmt_size = min(struct.unpack_from("<I", raw, fmt - 4)[0], 40, body - 8 - fmt)
+    if fmt_size < 16:
+        return None
+    held = len(raw) - body
     held -= held % 2 if held > 1 else 0  # whole 16-bit words at least: frames are cut later
-    struct.pack_into("<I", data, body - 4, held)
-    struct.pack_into("<I", data, 4, body + held - 8)
-    return data[: body + held]
+    chunks = b"fmt " + struct.pack("<I", fmt_size) + raw[fmt : fmt + fmt_size]
+    chunks += b"data" + struct.pack("<I", held) + raw[body : body + held]
+    return bytearray(b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks)
 
 
 def _repair_aiff(data: bytearray) -> bytearray | None:

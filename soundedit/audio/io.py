@@ -271,6 +271,7 @@ _DECODER_WORDS = (
     ("lost sync", "its FLAC data is damaged or cut short"),
     ("malformed", "it is damaged: its header does not match its data"),
     ("unknown format", "its contents are not a sound format we know"),
+    ("no 'data' chunk", "no sound data was found in it (its 'data' chunk is missing)"),
 )
 
 

@@ -76,6 +76,16 @@ def _aiff_ssnd_beyond(d):
     d[at + 4 : at + 8] = struct.pack(">I", 0xFFFFFFF0)
 
 
+def _list_chunk_of_size(size: int):
+    """A LIST chunk before the data whose size is wrong: walking the chunks misses 'data'."""
+
+    def patch(d):
+        at = _at(d, b"data")
+        d[at:at] = b"LIST" + struct.pack("<I", size) + b"INFO"
+
+    return patch
+
+
 def _cut_in_half(d):
     del d[len(d) // 2 :]
 
@@ -93,6 +103,8 @@ READABLE = {  # header lies, data is there: read like other players do
     "aiff-frames-beyond-file": ("s.aiff", "AIFF", _aiff_frames_beyond, "PCM_16"),
     "aiff-ssnd-size-beyond-file": ("s.aiff", "AIFF", _aiff_ssnd_beyond, "PCM_16"),
     "wav-cut-in-half": ("s.wav", "WAV", _cut_in_half, "PCM_16"),
+    "wav-list-chunk-beyond-file": ("s.wav", "WAV", _list_chunk_of_size(0x7FFFFFF0), "PCM_16"),
+    "wav-list-chunk-size-wrong": ("s.wav", "WAV", _list_chunk_of_size(100_000), "PCM_16"),
 }
 REFUSED = {  # name: (file, format, patch, subtype, regex of what is wrong)
     "wav-rate-0": ("s.wav", "WAV", _wav_rate(0), "PCM_16", r"sample rate of 0 Hz"),
