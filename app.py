@@ -16,6 +16,8 @@ import os
 import socket
 import sys
 
+from soundedit import strict_json
+
 
 def default_device() -> str:
     """SOUNDEDIT_DEVICE, else CUDA when present, else the CPU."""
@@ -116,7 +118,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def bench(args: argparse.Namespace) -> None:
     """Print demo.bench's rows as JSON lines; a world that cannot load is named, not traced."""
-    import json
 
     from demo.bench import time_page
     from demo.errors import plain_message
@@ -124,7 +125,7 @@ def bench(args: argparse.Namespace) -> None:
     try:
         device = args.device or default_device()
         for row in time_page(args.world, repeats=args.repeats, device=device):
-            print(json.dumps(row), flush=True)
+            print(strict_json.dumps(row), flush=True)
     except Exception as e:
         message = plain_message(e)
         if message is None:

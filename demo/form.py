@@ -48,7 +48,7 @@ def build_request(form: dict[str, Any]):
 
     mode, source = form.get("mode") or "sound", form.get("source") or "seed"
     _check_form(form, mode, source)
-    text = (form.get("text") or "").strip() or None
+    text = " ".join((form.get("text") or "").split()) or None  # line breaks, tabs: one space
     sound = form.get("sound")
     return EditRequest(
         audio=sound if mode != "text" else None,

@@ -17,6 +17,7 @@ import gradio as gr
 
 from demo.errors import plain_errors, plain_message
 from demo.form import build_request, clamp_seed
+from demo.jobfiles import JobFiles
 from demo.reproduce import write_settings
 from demo.results import IMAGE_KEYS, copy_inputs, interpolation_chain, main_image_key, on_screen
 from demo.session import Sessions
@@ -29,6 +30,7 @@ from demo.words import (
     running_text,
 )
 from demo.worlds import WorldCatalog, about, describe
+from soundedit import strict_json
 from soundedit.edit.limits import check_value
 
 STREAM_SECONDS = 0.5  # at most this long between two status updates while editing
@@ -102,6 +104,7 @@ class Handlers:
     def __init__(self, catalog: WorldCatalog, sessions: Sessions | None = None) -> None:
         self.catalog = catalog
         self.sessions = sessions or Sessions()
+        self.job_files = JobFiles()  # the cache files of each session's jobs (see build_demo)
 
     # ---- world and source ---------------------------------------------------------------
 
@@ -192,6 +195,7 @@ class Handlers:
         started_here = not self.sessions.is_running(session)  # tests call run() directly
         if started_here:
             self.sessions.begin(session)
+        before = self.job_files.start(session)  # the previous job's files were delivered
         try:
             edit_request = build_request(form)
             yield from self._run_stream(edit_request, form.get("world"), session)
@@ -199,6 +203,7 @@ class Handlers:
             self.sessions.fail(session, plain_message(e) or "internal error (see the server log)")
             raise
         finally:
+            self.job_files.end(session, before)
             if started_here:
                 self.sessions.finish(session)
 
@@ -224,7 +229,7 @@ class Handlers:
                 start = on_screen(value.source_image)  # the edit starts from it, too
                 yield _view(watch_source=start, live=start)
             elif kind == "step":
-                part = phases.index(value.phase) + 1 if len(phases) > 1 else 1
+                part = phases.index(value.phase) + 1 if value.phase in phases else 1
                 aim = goal(value.phase, mode=edit_request.mode, recognition=recognition,
                            text=edit_request.text or "")  # fmt: skip
                 if value.preview_similarity is not None:
@@ -256,7 +261,7 @@ class Handlers:
         source_shown = False
         for step in run:
             now = time.perf_counter()
-            if not source_shown:  # rendered just before the first step
+            if not source_shown and run.source_image is not None:  # before the first edit step
                 source_shown = True
                 yield "source", run, now - start
             if step.preview is not None or now - last_sent > STREAM_SECONDS:
@@ -315,6 +320,7 @@ class Handlers:
         inputs = copy_inputs(edit_request, run_dir)
         record = write_settings(run_dir / "settings.json", bundle, edit_request, world, inputs)
         report = {**result.report, "request": record["request"], "command": record["command"]}
+        report = strict_json.finite(report)  # the JSON view and the API get strict JSON too
         files = [str(p) for p in written.values()] + [str(run_dir / "settings.json")]
         files += [str(run_dir / name) for name in inputs.values()]
         return files, record["command"], report
@@ -365,6 +371,7 @@ class Handlers:
     def end_session(self, request: gr.Request = None) -> None:
         """The page was closed: forget its stop flag, delete its files."""
         self.sessions.end(session_id(request))
+        self.job_files.sweep(session_id(request), grace=0.0)
 
     # ---- the /edit API --------------------------------------------------------------------
 
@@ -387,9 +394,11 @@ class Handlers:
         """
         session = session_id(request)
         self.sessions.begin(session)
+        before = self.job_files.start(session)  # the previous job's files were delivered
         try:
             yield from self._api_stream(sound, world, seed, steps, text, mode, session)
         finally:
+            self.job_files.end(session, before)
             self.sessions.finish(session)
 
     def _api_stream(self, sound, world, seed, steps, text, mode, session: str):

@@ -7,6 +7,7 @@ import os
 
 import gradio as gr
 
+from demo.api import guard_api_inputs
 from demo.form import MAX_STEPS
 from demo.form import new_seed as new_seed_fn
 from demo.handlers import RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
@@ -136,6 +137,8 @@ def build_demo(
         _api_components(ui, default)
         _wire(demo, ui, handlers, cache_age=sweep[1])
     start_cache_sweeper(demo, every=sweep[0], age=sweep[1])  # Gradio's own may stop (see there)
+    guard_api_inputs(demo)  # /edit checks its raw inputs before Gradio's preprocessing
+    handlers.job_files.watch(ui[name] for name in (*RUN_OUTPUTS, *API_FILE_OUTPUTS))
     return demo
 
 
@@ -485,6 +488,7 @@ def _wire_api(ui: dict, h: Handlers) -> None:
     )
 
 
+API_FILE_OUTPUTS = ("api_image",)  # the /edit outputs that Gradio writes as files
 WATCH_HEIGHT = 240  # px: the watched pair, beside Run (a 512 px picture shrinks, never blurs)
 
 

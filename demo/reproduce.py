@@ -7,9 +7,10 @@ express is listed instead of silently dropped.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from soundedit import strict_json
 
 
 def request_record(request: Any, *, world: str, files: dict[str, str]) -> dict[str, Any]:
@@ -51,5 +52,5 @@ def write_settings(
             + (f" Not expressible on the command line: {', '.join(missing)}." if missing else "")
         ),
     }
-    path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+    path.write_text(strict_json.dumps(record, indent=2, sort_keys=False) + "\n")
     return record

@@ -16,6 +16,8 @@ SHORT_TEXT = 40  # characters of the typed words repeated in the status line
 
 def goal(phase: str, *, mode: str, recognition: dict | None, text: str = "") -> str:
     """What a run is doing, in a few words: 'Adding rain', 'Following your words “…”'."""
+    if phase == "projection":  # a photo is fitted into the generator before the edit
+        return "Fitting your photo into the generator"
     if phase == "text":
         return f"Following your words “{_short(text)}”"
     event = recognition.get("event") if recognition and recognition.get("known") else None

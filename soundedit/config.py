@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 import tomllib
 import types
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from soundedit.errors import ConfigError
+from soundedit.errors import ConfigError, shown
 
 T = TypeVar("T")
 
@@ -99,15 +100,16 @@ def _convert(hint: Any, value: Any, label: str) -> Any:
             for k, v in value.items()
         }
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{label}: expected a number, got {value!r}")
+        # numbers.Real: numpy's float32/int64 are numbers too; bools are not settings
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{label}: expected a number, got {shown(value)}")
         return float(value)
     if hint is int:
         if isinstance(value, str) and value.isdigit() and label.endswith("<key>"):
             return int(value)  # JSON object keys are always strings
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{label}: expected a whole number, got {value!r}")
-        return value
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{label}: expected a whole number, got {shown(value)}")
+        return int(value)
     if hint in (str, bool):
         if not isinstance(value, hint):
             raise ConfigError(f"{label}: expected {hint.__name__}, got {value!r}")

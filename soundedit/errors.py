@@ -5,6 +5,8 @@ show its message to a person instead of a stack trace. Each also derives from th
 Python caller would expect (``ValueError``, ``FileNotFoundError``).
 """
 
+import numbers
+
 
 class SoundEditError(Exception):
     """Base class: the message says what was wrong and what is accepted."""
@@ -43,3 +45,21 @@ def user_message(error: BaseException) -> str | None:
         return f"{error.strerror or type(error).__name__}: {error.filename}"
     message = " ".join(str(error).split())  # one line, whatever the library put in it
     return message or type(error).__name__
+
+
+def shown(value, limit: int = 40) -> str:
+    """``value`` as a message shows it: numbers plainly (numpy's too, never ``np.int64(3)``),
+    text quoted and cut to ``limit`` characters with control characters escaped, anything else
+    by its kind ("a list")."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):  # numpy's own str keeps float32's short form
+        return str(value) if type(value).__module__ == "numpy" else repr(float(value))
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        return text if len(value) <= limit else text[:-1] + "…" + text[-1]
+    if value is None:
+        return "nothing"
+    return f"a {type(value).__name__}"

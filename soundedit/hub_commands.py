@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+
+from soundedit import strict_json
 
 
 def register(subparsers) -> None:
@@ -77,7 +78,7 @@ def run_models(args: argparse.Namespace) -> int:
         return 0
     rows = model_rows(args.registry)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(strict_json.dumps(rows, indent=2))
         return 0
     print(format_table(rows))
     missing = [r for r in rows if r["status"] == "missing" and r["kind"] != "bundle"]
@@ -136,7 +137,7 @@ def run_check(registry: dict, *, as_json: bool = False) -> int:
         return 2
     checks = check_sources(registry)
     if as_json:
-        print(json.dumps([c._asdict() for c in checks], indent=2))
+        print(strict_json.dumps([c._asdict() for c in checks], indent=2))
     else:
         print(format_check(checks))
     return 0 if all(c.state == "answering" for c in checks) else 1

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from soundedit.config import from_dict
-from soundedit.errors import ConfigError
+from soundedit.errors import ConfigError, shown
 
 MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
 MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
@@ -73,18 +74,19 @@ class EditConfig:
 
 
 def _check_whole(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(f"{name} must be a whole number, got {shown(value)}")
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
 
 
 def _check_range(name: str, value: float, low: float, high: float, *, low_open=False) -> None:
-    ok = isinstance(value, (int, float)) and math.isfinite(value)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value)
     ok = ok and (value > low if low_open else value >= low) and value <= high
     if not ok:
         bracket = "(" if low_open else "["
-        raise ConfigError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+        raise ConfigError(f"{name} must be in {bracket}{low:g}, {high:g}], got {shown(value)}")
 
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:

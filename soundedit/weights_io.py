@@ -16,6 +16,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from soundedit import strict_json
 from soundedit.config import to_dict
 from soundedit.errors import CheckpointError
 
@@ -41,7 +42,7 @@ def save_weights(
     record = {"kind": kind, "config": to_dict(config), "meta": meta or {}}
     contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     _atomic_write(tensor_path, lambda p: save_file(contiguous, str(p)))
-    _atomic_write(json_path, lambda p: p.write_text(json.dumps(record, indent=2) + "\n"))
+    _atomic_write(json_path, lambda p: p.write_text(strict_json.dumps(record, indent=2) + "\n"))
     return tensor_path
 
 

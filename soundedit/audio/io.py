@@ -34,13 +34,13 @@ import dataclasses
 import io
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
+from soundedit.audio import headers
 from soundedit.errors import AudioError, ConfigError
 
 SILENCE_DBFS = -80.0  # a sound whose peak is below this level is flagged silent
@@ -210,15 +210,45 @@ def _read_bytes(data: bytes, limits: AudioLimits):
 
 
 def _read_file(file, size: int, name: str, limits: AudioLimits):
-    """Decode a file (path or file object) of ``size`` bytes that messages call ``name``."""
+    """Decode a file (path or file object) of ``size`` bytes that messages call ``name``.
+
+    A header that lies about its sizes (see :mod:`soundedit.audio.headers`) is repaired and the
+    file read again, as other players do; a fault that cannot be repaired is named in words.
+    """
     _check_size(size, name, limits)
     try:
-        with soundfile.SoundFile(file) as f:
-            return (*_read_open(f, name, limits), name)
+        decoded = _decode(file, name, limits)
+        if len(decoded[0]):
+            return (*decoded, name)
+        failure = None
     except AudioError:
         raise
     except _DECODE_ERRORS as e:
-        raise _decode_error(name, e) from e
+        decoded, failure = None, e
+    raw = _raw_bytes(file)
+    fault = headers.problem(raw)
+    if fault is not None:
+        raise AudioError(f"{name} cannot be played: {fault}; accepted: {ACCEPTED_FORMATS}")
+    repaired = headers.repair(raw)
+    if repaired is not None:
+        try:
+            return (*_decode(io.BytesIO(repaired), name, limits), name)
+        except _DECODE_ERRORS:
+            pass  # not this: say what the first decoding found
+    if failure is None:
+        return (*decoded, name)  # the header holds no samples; _finish says so
+    raise _decode_error(name, failure) from failure
+
+
+def _decode(file, name: str, limits: AudioLimits):
+    with soundfile.SoundFile(file) as f:
+        return _read_open(f, name, limits)
+
+
+def _raw_bytes(file) -> bytes:
+    if isinstance(file, io.BytesIO):
+        return file.getvalue()
+    return Path(file).read_bytes()  # at most max_file_bytes: checked above
 
 
 def _check_size(size: int, name: str, limits: AudioLimits) -> None:
@@ -231,13 +261,27 @@ def _check_size(size: int, name: str, limits: AudioLimits) -> None:
         )
 
 
+# libsndfile's words for a fault -> ours (its own text names C structs and functions)
+_DECODER_WORDS = (
+    ("sf_info struct incomplete", "its header gives no usable sample rate or channel count"),
+    ("psf_fseek", "its header points past the end of the file (it is cut short or damaged)"),
+    ("channel count is zero", "its header says it has no channels"),
+    ("fmt ' chunk", "its format header (the 'fmt ' chunk) is damaged"),
+    ("unimplemented format", "its samples are in an encoding we cannot decode"),
+    ("lost sync", "its FLAC data is damaged or cut short"),
+    ("malformed", "it is damaged: its header does not match its data"),
+    ("unknown format", "its contents are not a sound format we know"),
+    ("no 'data' chunk", "no sound data was found in it (its 'data' chunk is missing)"),
+)
+
+
 def _decode_error(name: str, e: Exception) -> AudioError:
-    detail = str(e).strip() or type(e).__name__
-    detail = re.sub(r"^Error opening .*?: ", "", detail)  # the name is already in the message
-    if "does not exist" in detail or "samplerate must be specified" in detail:
-        detail = "unrecognised or damaged data"  # libsndfile's words for these mislead
+    """The decoder's failure in our words: what is wrong with the file, what is accepted."""
+    text = str(e).lower()
+    detail = next((ours for theirs, ours in _DECODER_WORDS if theirs in text), None)
     return AudioError(
-        f"{name} could not be decoded as sound ({detail}); accepted: {ACCEPTED_FORMATS}"
+        f"{name} could not be decoded as sound ({detail or 'unrecognised or damaged data'}); "
+        f"accepted: {ACCEPTED_FORMATS}"
     )
 
 

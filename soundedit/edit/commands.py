@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shlex
 import sys
 
+import numpy as np
 import torch
 
+from soundedit import strict_json
 from soundedit.bundle import DEFAULT_BUNDLE
 from soundedit.errors import ConfigError
 from soundedit.settings import MODES, resolve
@@ -205,7 +206,8 @@ def reproduce_command(bundle, request, *, world: str, files: dict[str, str]):
     for key in ("audio", "audio2", "source_latent", "source_image"):
         if key in files:
             args += [flag(key), files[key]]
-    inputs = {"seed": request.seed, "mode": request.mode, "text": request.text}
+    text = request.text if request.mode != "sound" else None  # the sound mode reads no words
+    inputs = {"seed": request.seed, "mode": request.mode, "text": text}
     inputs["gain_db"] = request.gain_db or None
     inputs["mix"] = request.mix if request.audio2 is not None else None
     inputs["blend"] = request.blend if request.mode == "blend" else None
@@ -223,8 +225,18 @@ def reproduce_command(bundle, request, *, world: str, files: dict[str, str]):
             inputs[key] = value
     for key, value in inputs.items():
         if value is not None:
-            args += [flag(key), repr(round(value, 6)) if isinstance(value, float) else str(value)]
+            args += [flag(key), _command_value(value)]
     return shlex.join(args), missing
+
+
+def _command_value(value) -> str:
+    """A setting as the command line writes it (numpy numbers as plain ones: 0.1, not
+    np.float64(0.1))."""
+    if isinstance(value, float | np.floating):
+        return repr(round(float(value), 6))
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    return str(value)
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
@@ -238,5 +250,5 @@ def run_bench_command(args: argparse.Namespace) -> int:
         device=_device(args.device), configs=configs, steps=args.steps, skip_slow=not args.configs
     )
     for row in rows:
-        print(json.dumps(row), flush=True)
+        print(strict_json.dumps(row), flush=True)
     return 0

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
+import unicodedata
 from dataclasses import dataclass
 
 from soundedit.audio.shape import GAIN_DB_RANGE
-from soundedit.errors import ConfigError
+from soundedit.errors import ConfigError, shown
 from soundedit.settings import MAX_STEPS
 
 MAX_SEED = 2**32 - 1  # seeds are 0 ... 2**32 - 1 on every surface (numpy's and JS's safe range)
@@ -39,7 +40,7 @@ class Limit:
         """``value`` as int (integer limits) or float, or ConfigError naming ``name``."""
         number = _number(value, self.integer)
         if number is None or not self._inside(number):
-            raise ConfigError(f"{name} must be {self.describe()}, got {value!r}")
+            raise ConfigError(f"{name} must be {self.describe()}, got {shown(value)}")
         return number
 
     def _inside(self, number) -> bool:
@@ -68,12 +69,60 @@ def check_value(key: str, value, name: str | None = None):
 
 
 def check_request(request) -> None:
-    """Refuse an EditRequest with an input or an override outside :data:`LIMITS`."""
+    """Refuse an EditRequest with an input or an override outside :data:`LIMITS`, or words
+    that hold control characters (see :func:`check_text`)."""
     values = {key: getattr(request, key, None) for key in LIMITS}
     values.update((k, v) for k, v in request.given().items() if k in LIMITS)
     for key, value in values.items():
         if value is not None:
             check_value(key, value)
+    check_text(getattr(request, "text", None))
+
+
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+TEXT_ACCEPTED = "give plain words (letters, digits, punctuation, spaces), e.g. 'heavy rain'"
+
+
+def has_words(text: str | None) -> bool:
+    """Whether ``text`` holds anything to read: a letter, digit, punctuation or symbol."""
+    return any(unicodedata.category(ch)[0] in "LNPS" for ch in text or "")
+
+
+def check_text(text, name: str = "text") -> None:
+    """Refuse words a person cannot have meant: not a string, control characters (NUL, escape,
+    line breaks, bidirectional overrides), or only invisible characters. Plain spaces alone are
+    left to the mode, which says it needs words."""
+    if text is None:
+        return
+    if not isinstance(text, str):
+        raise ConfigError(f"{name} must be words (a string), got {shown(text)}")
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in _BIDI_CONTROLS:
+            if text.isspace():
+                return  # only spaces, tabs and line breaks: "needs words" says it better
+            raise ConfigError(
+                f"{name} holds the control character U+{ord(ch):04X} at position {i + 1}; "
+                f"{TEXT_ACCEPTED}"
+            )
+    if text and not text.isspace() and not has_words(text):
+        raise ConfigError(f"{name} holds no words, only invisible characters; {TEXT_ACCEPTED}")
+
+
+def check_effect(config, default_truncation: float | None = None) -> None:
+    """Refuse resolved settings under which no step can change the picture.
+
+    A world that edits a seed's z (``space="z"``) makes each image from
+    ``mean_w + truncation * (mapping(z) - mean_w)``: at truncation 0 every z gives the average
+    picture and the gradient in z is exactly zero, so the "edit" would return its source.
+    """
+    if config.space == "z" and config.truncation == 0:
+        default = f" (its default is {default_truncation:g})" if default_truncation else ""
+        raise ConfigError(
+            "truncation 0 gives every seed this world's average picture, which its edit (it "
+            "moves the seed's z) cannot change, so the result would be the source; accepted "
+            f"here: a truncation above 0 and at most 1{default}"
+        )
 
 
 def argparse_type(key: str):
@@ -84,7 +133,8 @@ def argparse_type(key: str):
         number = _number(text, limit.integer)
         if number is None or not limit._inside(number):
             # argparse prefixes "argument --seed:"
-            raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {text!r}")
+            given = text if _number(text, False) is not None else shown(text)  # 1.5, not '1.5'
+            raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {given}")
         return number
 
     parse.__name__ = key  # argparse names the type in some messages

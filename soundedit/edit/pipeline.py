@@ -20,7 +20,7 @@ defaults. Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluatio
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from soundedit.edit.latents import load_latent
-from soundedit.edit.limits import check_request
+from soundedit import strict_json
+from soundedit.edit.latents import FAR_NOTICE, check_distance, distance_in_reaches, load_latent
+from soundedit.edit.limits import check_effect, check_request, has_words
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
     EditStep,
@@ -57,9 +58,10 @@ class EditResult:
 
 @dataclass(frozen=True)
 class _Source:
-    w: torch.Tensor  # W+ [1, L, S] on the bundle's device
+    w: torch.Tensor | None  # W+ [1, L, S] on the bundle's device (None: a photo not projected)
     z: torch.Tensor | None  # the seed's z [1, S]; None for a latent file or a photo
     info: dict  # the report's "source" entry
+    projection: Any = None  # a photo's Projection, run as the first steps of the edit
 
 
 def render_latent(bundle, w_plus: torch.Tensor) -> np.ndarray:
@@ -90,6 +92,7 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     check_request(request)  # every number within the limits shared with the CLI and the app
     notices: list[str] = []
     config = resolve(bundle, request, notices)
+    check_effect(config, bundle.defaults.truncation)
     targets, recognition = _targets(bundle, request, notices)
     source = _source(bundle, request, config, notices)
     return EditRun(bundle, request, config, targets, source, notices, recognition)
@@ -140,7 +143,21 @@ class EditRun:
             pass
         return self._result
 
+    def _project(self) -> Iterator[EditStep]:
+        """A photo's projection, as the first steps of the run (stoppable like the rest)."""
+        projection = self._source.projection
+        for step in projection:
+            yield step
+            if self._stopped:
+                projection.stop()
+        w, report = projection.result()
+        self._notices.append(projection.notice(report))
+        info = {**self._source.info, "projection": report}
+        self._source = _Source(w.to(self.bundle.device), None, info)
+
     def _run(self) -> Iterator[EditStep]:
+        if self._source.projection is not None:
+            yield from self._project()
         bundle, config, source = self.bundle, self.config, self._source
         frames: list[np.ndarray] = []
         latents = {"source": source.w.detach().cpu()}
@@ -184,6 +201,7 @@ class EditRun:
             latents["mixed"] = style_mix(latents["sound"], latents["text"], config.mix_layer)
             images["mixed"] = render_latent(bundle, latents["mixed"])
         notices = list(self._notices)
+        check_outcome(bundle.generator, latents, phases, config, notices)
         if stopped_at is not None:
             notices.append(f"stopped at step {stopped_at} of {config.steps}")
         report = _report(bundle, request, config, phases, timing, self._source.info, notices)
@@ -200,6 +218,32 @@ def _with_result(last: EditStep, image, embed, target, config: EditConfig) -> Ed
     preview = image if config.preview_every else last.preview
     similarity = _similarity(embed, target)
     return dataclasses.replace(last, preview=preview, preview_similarity=similarity)
+
+
+def check_outcome(G, latents: dict, phases: dict, config: EditConfig, notices: list[str]) -> None:
+    """Never report nonsense as a result: a run that reached NaN or infinity is an error; a run
+    that left its latent bit-identical to the start, or took it far from the latents the
+    generator ``G`` makes, says so in a notice."""
+    for phase, report in phases.items():
+        values = [report["similarity_before"], report["similarity_after"]]
+        values += list(report["losses"].values())
+        if not torch.isfinite(latents[phase]).all() or not all(map(math.isfinite, values)):
+            raise ConfigError(
+                f"the {phase} run diverged to NaN or infinite values with learning rate "
+                f"{config.lr:g} and lambda_reg {config.lambda_reg:g}; try a smaller learning rate"
+            )
+        _, reaches = distance_in_reaches(latents[phase], G)
+        if reaches > FAR_NOTICE:
+            notices.append(
+                f"the {phase} run went {reaches:.1f} times farther from this generator's average "
+                "latent than its own latents go: expect an unusual picture (a smaller learning "
+                "rate or a larger lambda_reg keeps it closer)"
+            )
+        if torch.equal(latents[phase], latents["source"]):
+            notices.append(
+                f"the {phase} run left the picture exactly as it started: a learning rate of "
+                f"{config.lr:g} is too small to move the latent; try 0.01 or more"
+            )
 
 
 def _phase_report(last: EditStep, source_embed, edited_embed, target, start: float) -> dict:
@@ -273,7 +317,7 @@ def _targets(bundle, request: EditRequest, notices: list[str]):
     needs_text = request.mode in ("text", "mix", "blend")
     if needs_sound and request.audio is None:
         raise ConfigError(f"mode {request.mode!r} needs a sound (audio)")
-    if needs_text and not (request.text or "").strip():
+    if needs_text and not has_words(request.text):
         raise ConfigError(f"mode {request.mode!r} needs words (text)")
     device = bundle.device
     audio = _embed_sound(bundle, request, notices).to(device) if needs_sound else None
@@ -302,7 +346,12 @@ def _embed_sound(bundle, request: EditRequest, notices: list[str]) -> torch.Tens
             raise ConfigError(f"mix ratio must be in [0, 1], got {request.mix}")
         sound = mix(sound, second, request.mix)
     if request.gain_db:
-        sound = apply_gain(sound, request.gain_db)
+        was_silent, sound = sound.silent, apply_gain(sound, request.gain_db)
+        if sound.silent and not was_silent:
+            notices.append(
+                f"a gain of {request.gain_db:g} dB makes the sound silent: the edit follows the "
+                "embedding of silence"
+            )
     with torch.no_grad():
         return embed_sound(bundle.audio_encoder, sound).float()
 
@@ -331,16 +380,16 @@ def _source(bundle, request: EditRequest, config: EditConfig, notices: list[str]
         raise ConfigError("give a source latent or a source image, not both")
     if request.source_latent:
         w = load_latent(request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
+        check_distance(w, G, where=Path(request.source_latent).name, notices=notices)
         return _Source(
             w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
         )
-    if request.source_image:
-        from soundedit.edit.project import project_image
+    if request.source_image:  # the photo is checked now, projected when the run starts
+        from soundedit.edit.project import Projection, projection_seconds
 
-        w, report = project_image(bundle, request.source_image, seed=request.seed)
-        notices.append(f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)")
-        info = {"kind": "image", "path": str(request.source_image), "projection": report}
-        return _Source(w, None, info)
+        projection = Projection(bundle, request.source_image, max_seconds=projection_seconds())
+        info = {"kind": "image", "path": str(request.source_image)}
+        return _Source(None, None, info, projection)
     z = z_from_seed(G, request.seed)
     info = {"kind": "seed", "seed": request.seed, "truncation": config.truncation}
     return _Source(source_from_z(G, z, config.truncation), z, info)
@@ -431,7 +480,7 @@ def write_result(
     paths["latents"] = out / "latents.safetensors"
     save_file(tensors, str(paths["latents"]))
     paths["report"] = out / "report.json"
-    paths["report"].write_text(json.dumps(result.report, indent=2, default=str) + "\n")
+    paths["report"].write_text(strict_json.dumps(result.report, indent=2) + "\n")
     if frames and result.frames:
         (out / "frames").mkdir(exist_ok=True)
         for i, frame in enumerate(result.frames):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from soundedit.edit.optimize import learning_rate, source_from_mean
-from soundedit.errors import ConfigError
+from soundedit.edit.optimize import EditStep, learning_rate, source_from_mean, to_uint8
+from soundedit.errors import ConfigError, shown
 from soundedit.settings import MAX_STEPS
 
 MAX_PHOTO_PIXELS = 50_000_000  # 50 megapixels: any camera's photo; a decoded RGB copy is 150 MB
@@ -133,45 +135,145 @@ def _first_line(error: Exception) -> str:
     return (text[0] if text else type(error).__name__).rstrip(".")
 
 
+PROJECTION_STEPS = 200  # Adam steps of a projection
+PROJECTION_SECONDS = 120.0  # a projection ends here however far it got (and says so)
+PREVIEW_EVERY = 20  # a projection step carries a preview image this often
+
+
+def projection_seconds() -> float:
+    """The time limit of a projection: ``SOUNDEDIT_PROJECTION_SECONDS`` or the default."""
+    text = os.environ.get("SOUNDEDIT_PROJECTION_SECONDS", "")
+    try:
+        seconds = float(text) if text.strip() else PROJECTION_SECONDS
+    except ValueError:
+        seconds = PROJECTION_SECONDS
+    return seconds if math.isfinite(seconds) and seconds > 0 else PROJECTION_SECONDS
+
+
+class Projection:
+    """Projecting one photo: iterate it for its steps (``EditStep`` records of phase
+    "projection", a preview every :data:`PREVIEW_EVERY`), ``stop()`` it, ask for its
+    ``result()`` (w_plus [1, L, S], report). It also ends by itself after ``max_seconds``;
+    ``report["ended"]`` says why it ended: "done", "stopped" or "time limit".
+
+    The photo is read and checked when the projection is made, before any step runs.
+    """
+
+    def __init__(
+        self,
+        bundle,
+        image,
+        *,
+        steps: int = PROJECTION_STEPS,
+        lr: float = 0.05,
+        clip_weight: float = 0.5,
+        max_seconds: float = PROJECTION_SECONDS,
+    ) -> None:
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+            raise ConfigError(
+                f"projection steps must be between 1 and {MAX_STEPS}, got {shown(steps)}"
+            )
+        if not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
+            raise ConfigError(f"projection seconds must be above 0, got {shown(max_seconds)}")
+        self.bundle, self.steps, self.lr, self.clip_weight = bundle, steps, lr, clip_weight
+        self.max_seconds = float(max_seconds)
+        G = bundle.generator
+        self._target = load_image(image, G.resolution).to(G.mean_w.device)  # [1, 3, R, R]
+        self._w = source_from_mean(G).clone().float().requires_grad_(True)  # [1, L, S]
+        self._done, self._stopped, self._ended = 0, False, "done"
+        self._seconds = 0.0
+
+    def stop(self) -> None:
+        """End the projection after the step in progress."""
+        self._stopped = True
+
+    def __iter__(self) -> Iterator[EditStep]:
+        G, clip = self.bundle.generator, self.bundle.clip
+        start = time.perf_counter()
+        with torch.no_grad():
+            target_embed = clip.embed_image(self._target).float()
+        optimizer = torch.optim.Adam([self._w], lr=self.lr)
+        for i in range(self.steps):
+            if self._stopped or time.perf_counter() - start > self.max_seconds:
+                self._ended = "stopped" if self._stopped else "time limit"
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(i / self.steps, self.lr, rampup=0.05, rampdown=0.25)
+            images = G.synthesis(self._w)
+            pixel = F.mse_loss(images.float(), self._target)
+            similarity = (clip.embed_image(images).float() * target_embed).sum(-1).mean()
+            total = pixel + self.clip_weight * (1.0 - similarity)
+            (self._w.grad,) = torch.autograd.grad(total, [self._w])
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            self._done, self._seconds = i + 1, time.perf_counter() - start
+            yield self._step_record(images, pixel, similarity, total)
+        self._seconds = time.perf_counter() - start
+
+    def _step_record(self, images, pixel, similarity, total) -> EditStep:
+        show = self._done % PREVIEW_EVERY == 0 or self._done == self.steps
+        return EditStep(
+            step=self._done,
+            total=self.steps,
+            losses={"pixel": pixel.item(), "clip": 1.0 - similarity.item(), "total": total.item()},
+            similarity=similarity.item(),
+            w=self._w.detach().clone(),
+            preview=to_uint8(images.detach()) if show else None,
+            layer_mask=None,
+            phase="projection",
+        )
+
+    def result(self) -> tuple[torch.Tensor, dict]:
+        """(w_plus [1, L, S], report): the steps left are run first (none after a stop)."""
+        for _ in self:
+            pass
+        G, clip = self.bundle.generator, self.bundle.clip
+        with torch.no_grad():
+            final = G.synthesis(self._w).float()
+            mse = float(F.mse_loss(final, self._target))
+            target_embed = clip.embed_image(self._target).float()
+            similarity = float((clip.embed_image(final).float() * target_embed).sum(-1).mean())
+        report = {
+            "steps": self._done,
+            "of_steps": self.steps,
+            "ended": self._ended,
+            "mse": mse,
+            "psnr_db": 10 * math.log10(4.0 / max(mse, 1e-12)),  # over [-1, 1] (peak-to-peak 2)
+            "clip_similarity": similarity,
+            "seconds": self._seconds,
+        }
+        return self._w.detach(), report
+
+    def notice(self, report: dict) -> str:
+        """The notice of a finished projection (says when it ended early, and why)."""
+        text = f"photo projected into W+ (PSNR {report['psnr_db']:.1f} dB)"
+        if report["ended"] == "time limit":
+            text += (
+                f"; it reached its time limit of {self.max_seconds:g} s at step "
+                f"{report['steps']} of {self.steps}, so the start picture is a rougher likeness"
+            )
+        elif report["ended"] == "stopped":
+            text += f"; stopped at step {report['steps']} of {self.steps}"
+        return text
+
+
 def project_image(
-    bundle, image, *, steps: int = 200, seed: int = 0, lr: float = 0.05, clip_weight: float = 0.5
+    bundle,
+    image,
+    *,
+    steps: int = PROJECTION_STEPS,
+    seed: int = 0,
+    lr: float = 0.05,
+    clip_weight: float = 0.5,
+    max_seconds: float = PROJECTION_SECONDS,
 ) -> tuple[torch.Tensor, dict]:
     """Find a W+ latent [1, L, S] whose image looks like ``image``; returns (w_plus, report).
 
     ``seed`` is accepted for a uniform interface: the projection starts from the mean latent and
-    draws nothing random, so it is deterministic anyway.
+    draws nothing random, so it is deterministic anyway (up to where a time limit stops it).
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
-        raise ConfigError(f"projection steps must be between 1 and {MAX_STEPS}, got {steps!r}")
-    G, clip = bundle.generator, bundle.clip
-    device = G.mean_w.device
-    target = load_image(image, G.resolution).to(device)
-    start = time.perf_counter()
-    with torch.no_grad():
-        target_embed = clip.embed_image(target).float()
-    w = source_from_mean(G).clone().float().requires_grad_(True)
-    optimizer = torch.optim.Adam([w], lr=lr)
-    for i in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(i / steps, lr, rampup=0.05, rampdown=0.25)
-        images = G.synthesis(w)
-        pixel = F.mse_loss(images.float(), target)
-        feature = 1.0 - (clip.embed_image(images).float() * target_embed).sum(-1).mean()
-        (grad,) = torch.autograd.grad(pixel + clip_weight * feature, [w])
-        w.grad = grad
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    with torch.no_grad():
-        final = G.synthesis(w).float()
-        mse = float(F.mse_loss(final, target))
-        similarity = float((clip.embed_image(final).float() * target_embed).sum(-1).mean())
-    report = {
-        "steps": steps,
-        "seed": seed,
-        "mse": mse,
-        # PSNR over the [-1, 1] range (peak-to-peak 2).
-        "psnr_db": 10 * math.log10(4.0 / max(mse, 1e-12)),
-        "clip_similarity": similarity,
-        "seconds": time.perf_counter() - start,
-    }
-    return w.detach(), report
+    projection = Projection(
+        bundle, image, steps=steps, lr=lr, clip_weight=clip_weight, max_seconds=max_seconds
+    )
+    w, report = projection.result()
+    return w, {**report, "seed": seed}

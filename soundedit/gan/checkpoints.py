@@ -24,8 +24,9 @@ import torch
 
 from soundedit.config import to_dict
 from soundedit.errors import CheckpointError, ConfigError
-from soundedit.gan.readers import LoadedCheckpoint, read_file
+from soundedit.gan.readers import ACCEPTED, LoadedCheckpoint, checked_tensor, read_file
 from soundedit.gan.stylegan2 import Generator, config_from_dict
+from soundedit.tensors import read_failure
 from soundedit.weights_io import load_weights, save_weights, weight_paths
 
 KIND = "stylegan2"
@@ -45,6 +46,18 @@ def read_checkpoint(path: str | Path) -> LoadedCheckpoint:
             which formats are accepted.
     """
     path = Path(path)
+    try:
+        return _read_any(path)
+    except CheckpointError:
+        raise
+    except Exception as e:  # whatever a reader trips on inside a damaged file
+        raise CheckpointError(
+            f"{path.name} could not be read as a checkpoint ({read_failure(e)}); "
+            f"accepted: {ACCEPTED}"
+        ) from e
+
+
+def _read_any(path: Path) -> LoadedCheckpoint:
     if path.suffix in (".safetensors", ".json") or (
         not path.exists() and weight_paths(path)[0].is_file()
     ):
@@ -98,6 +111,7 @@ def _read_safetensors(path: Path) -> LoadedCheckpoint:
         config = config_from_dict(record.get("config", {}))
     except ConfigError as e:
         raise CheckpointError(f"{path}: bad generator config in its .json: {e}") from e
+    tensors = {k: checked_tensor(v, f"{path.name}: tensor {k}") for k, v in tensors.items()}
     info = {"has_mean_w": "mean_w" in tensors, "meta": record.get("meta", {})}
     return LoadedCheckpoint(tensors, config, "safetensors", info)
 

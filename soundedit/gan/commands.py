@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from soundedit import strict_json
 
 
 def register(subparsers) -> None:
@@ -26,7 +27,7 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     summary = describe(read_checkpoint(args.path))
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print(strict_json.dumps(summary, indent=2))
         return 0
     channels = ", ".join(f"{res}:{c}" for res, c in summary["channels"].items())
     cm = summary["channel_multiplier"]

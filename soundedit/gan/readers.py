@@ -22,6 +22,7 @@ import torch
 from soundedit.errors import CheckpointError, ConfigError
 from soundedit.gan.safe_pickle import PersistentRecord, TFNetworkStub, safe_load
 from soundedit.gan.stylegan2 import Generator, GeneratorConfig
+from soundedit.tensors import ACCEPTED_TENSORS, plain_float, read_failure
 
 # torch.save's legacy (pre-1.6, non-zip) files start with this pickled magic number.
 _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
@@ -66,10 +67,7 @@ def read_file(path: Path) -> LoadedCheckpoint:
 
 def _first_sentence(error: Exception) -> str:
     """A reader's reason without PyTorch's advice ("Could this error message be improved?")."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    for advice in (" (Could this error", " Could this error", " Please file an issue"):
-        text = text.split(advice)[0]
-    return text.rstrip(" .")
+    return read_failure(error)
 
 
 # ---- rosinality -----------------------------------------------------------------------------
@@ -86,7 +84,7 @@ def read_rosinality(path: Path) -> LoadedCheckpoint:
             f"{path}: {what}: not on the allow-list of data types (nothing was executed); "
             f"accepted: {ACCEPTED}"
         ) from e
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, MemoryError) as e:
         raise CheckpointError(
             f"{path}: torch file is truncated or damaged ({_first_sentence(e)}); "
             f"accepted: {ACCEPTED}"
@@ -278,6 +276,20 @@ def _tf_to_rosinality(src: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
 # ---- shared -----------------------------------------------------------------------------------
 
 
+def checked_tensor(value: Any, where: str) -> torch.Tensor:
+    """A checkpoint tensor (or a TF pickle's numpy array) as dense finite float32, or
+    CheckpointError naming it: sparse, quantized, meta, integer or complex values are refused."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind != "f":
+            kind = value.dtype
+            raise CheckpointError(f"{where} holds {kind} values; accepted: {ACCEPTED_TENSORS}")
+        value = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
+    tensor = plain_float(value, where=where, error=CheckpointError)
+    if not torch.isfinite(tensor).all():
+        raise CheckpointError(f"{where} holds NaN or infinite values; a generator needs finite")
+    return tensor
+
+
 def infer_config(tensors: Mapping[str, torch.Tensor], *, lr_mlp: float = 0.01) -> GeneratorConfig:
     """The architecture from rosinality-named tensor shapes (nothing assumed)."""
     try:
@@ -316,9 +328,9 @@ def finish(
     except CheckpointError as e:
         raise CheckpointError(f"{path}: {e}; accepted: {ACCEPTED}") from e
     generator = Generator(config)
-    state = {k: torch.as_tensor(v).float() for k, v in tensors.items()}
+    state = {k: checked_tensor(v, f"{path.name}: tensor {k}") for k, v in tensors.items()}
     if mean_w is not None:
-        state["mean_w"] = torch.as_tensor(mean_w).float().reshape(-1)
+        state["mean_w"] = checked_tensor(mean_w, f"{path.name}: mean w").reshape(-1)
     else:
         state["mean_w"] = generator.mean_w
     try:

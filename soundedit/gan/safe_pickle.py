@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from soundedit.errors import CheckpointError
+from soundedit.tensors import IMPOSSIBLE_SIZE, read_failure
 
 
 @dataclass
@@ -135,9 +136,9 @@ def safe_load(file: BinaryIO) -> Any:
         return RestrictedUnpickler(file).load()
     except CheckpointError:
         raise
+    except MemoryError as e:  # a few bytes that claim an array of terabytes
+        raise CheckpointError(f"the pickle {IMPOSSIBLE_SIZE}") from e
     except (pickle.UnpicklingError, EOFError) as e:
         raise CheckpointError(f"the pickle is truncated or damaged ({e})") from e
     except (AttributeError, ValueError, TypeError, IndexError, KeyError, RuntimeError) as e:
-        raise CheckpointError(
-            f"the pickle could not be read as data ({type(e).__name__}: {e})"
-        ) from e
+        raise CheckpointError(f"the pickle could not be read as data ({read_failure(e)})") from e

@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from soundedit import strict_json
+
 MODELS = ("probe", "generator", "clip", "audio", "recogniser")
 REAL_MODELS = ("audio", "recogniser")  # these read --real
 
@@ -243,7 +245,6 @@ def _run_examples(args) -> int:
 
 
 def _run_eval(args) -> int:
-    import json
 
     if args.real is not None:
         from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
@@ -252,13 +253,13 @@ def _run_eval(args) -> int:
         results = evaluate_real(
             args.real, folds=tuple(args.folds), seeds=seeds, edits=seeds > 0, log=_log
         )
-        print(json.dumps(results, indent=2) if args.json else format_real(results))
+        print(strict_json.dumps(results, indent=2) if args.json else format_real(results))
         return 0
     from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
 
     base = HELD_OUT if args.first_seed is None else args.first_seed
     results = evaluate(seeds=args.seeds or 10, steps=args.steps, base=base, log=_log)
-    print(json.dumps(results, indent=2) if args.json else format_table(results))
+    print(strict_json.dumps(results, indent=2) if args.json else format_table(results))
     return 0
 
 

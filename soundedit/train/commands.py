@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from soundedit import strict_json
 from soundedit.errors import ConfigError, SoundEditError
 from soundedit.train.data import LAYOUTS, TrainItem
 from soundedit.train.evaluate import DEFAULT_TEMPLATES
@@ -151,7 +151,7 @@ def run_classify(args: argparse.Namespace) -> int:
         except (SoundEditError, OSError) as e:
             failed += 1
             line = {"file": file, "error": str(e)}
-        print(json.dumps(line), flush=True)
+        print(strict_json.dumps(line), flush=True)
     return 1 if failed else 0
 
 
@@ -174,7 +174,7 @@ def run_eval(args: argparse.Namespace) -> int:
     encoder, clip = load_encoder_and_clip(args)
     report = evaluate_items(encoder, clip, data.items, templates=_templates(args))
     report["skipped"] += len(data.skipped)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    print(strict_json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
 
@@ -228,5 +228,5 @@ def run_train(args: argparse.Namespace) -> int:
         "last_path": str(result.last_path) if result.last_path else None,
         "skipped": len(result.skipped),
     }
-    print(json.dumps(summary))
+    print(strict_json.dumps(summary))
     return 0

@@ -112,7 +112,7 @@ def test_edit_refusals(tiny_registered, tone, tmp_path, capsys):
         cli([*base, "--generator", "no-such-domain"])
     with pytest.raises(SystemExit):  # the parser checks the range shared with the library
         cli([*base, "--generator", "tiny-cli", "--steps", "0"])
-    expected = "argument --steps: must be a whole number in [1, 5000], got '0'"
+    expected = "argument --steps: must be a whole number in [1, 5000], got 0"  # as the API says
     assert expected in capsys.readouterr().err
     with pytest.raises(ConfigError, match="--mix needs --audio2"):
         cli([*base, "--generator", "tiny-cli", "--mix", "0.3"])

@@ -513,7 +513,12 @@ def latent_cases() -> list[Case]:
             _torch_save(torch.zeros(2, N_LATENT, STYLE_DIM)),
             (r"\[2, 6, 16\]", shape),
         ),
-        ("int-w-is-fine", ".npy", _npy(np.ones(STYLE_DIM, np.int32)), ()),
+        (
+            "int-npy",
+            ".npy",
+            _npy(np.ones(STYLE_DIM, np.int32)),
+            (r"a latent holds real numbers \(floating point\)", "int32"),
+        ),
     ]
     return [latent_case(*spec) for spec in specs]
 
