@@ -125,6 +125,32 @@ def check_effect(config, default_truncation: float | None = None) -> None:
         )
 
 
+def unused_inputs(request, config, n_latent: int) -> list[str]:
+    """Notices for settings under which one of the given inputs cannot reach the picture.
+
+    A blend of 1 is the sound alone and 0 the words alone; a style mix at layer 0 takes every
+    layer from the words and at the last layer every layer from the sound. The edit still runs
+    (it is the other input's edit), but the person is told which input was not used.
+    """
+    if request.mode == "blend" and request.blend in (0.0, 1.0):
+        unused, used = (
+            ("your words", "the sound") if request.blend == 1.0 else ("the sound", "your words")
+        )
+        return [
+            f"a blend of {request.blend:g} follows only {used}, so {unused} did not change the "
+            "picture; a blend between 0 and 1 uses both"
+        ]
+    if request.mode == "mix" and config.mix_layer in (0, n_latent):
+        unused, used = (
+            ("the sound", "your words") if config.mix_layer == 0 else ("your words", "the sound")
+        )
+        return [
+            f"a mix layer of {config.mix_layer} takes every layer from {used}, so {unused} did "
+            f"not change the mixed picture; a mix layer between 1 and {n_latent - 1} uses both"
+        ]
+    return []
+
+
 def argparse_type(key: str):
     """A ``type=`` for argparse that accepts only ``LIMITS[key]`` (argparse names the option)."""
     limit = LIMITS[key]

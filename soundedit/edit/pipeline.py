@@ -32,7 +32,7 @@ import torch
 
 from soundedit import strict_json
 from soundedit.edit.latents import FAR_NOTICE, check_distance, distance_in_reaches, load_latent
-from soundedit.edit.limits import check_effect, check_request, has_words
+from soundedit.edit.limits import check_effect, check_request, has_words, unused_inputs
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
     EditStep,
@@ -93,6 +93,7 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     notices: list[str] = []
     config = resolve(bundle, request, notices)
     check_effect(config, bundle.defaults.truncation)
+    notices += unused_inputs(request, config, bundle.generator.n_latent)
     targets, recognition = _targets(bundle, request, notices)
     source = _source(bundle, request, config, notices)
     return EditRun(bundle, request, config, targets, source, notices, recognition)

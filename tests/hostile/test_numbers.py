@@ -17,6 +17,7 @@ import torch
 
 from soundedit.edit.latents import FAR_REFUSED, check_distance, generator_reach
 from soundedit.edit.limits import LIMITS, check_text, check_value
+from soundedit.edit.pipeline import run_to_end
 from soundedit.errors import ConfigError, user_message
 from soundedit.settings import EditRequest, resolve
 from soundedit.strict_json import dumps, finite
@@ -72,8 +73,6 @@ def test_one_far_layer_of_a_w_plus_latent_is_enough_to_refuse(layer, hostile_bun
 
 
 def test_a_latent_somewhat_out_runs_with_a_notice(hostile_bundle, tmp_path, sound):
-    from soundedit.edit.pipeline import run_to_end
-
     G = hostile_bundle.generator
     reach = generator_reach(G)
     w = G.mean_w.clone()
@@ -232,23 +231,17 @@ def test_library_refuses_truncation_0_in_a_world_that_edits_z(hostile_bundle, so
 
 
 def test_truncation_0_is_fine_where_the_edit_moves_w_plus(hostile_bundle, sound):
-    from soundedit.edit.pipeline import run_to_end
-
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=2, truncation=0.0))
     assert not torch.equal(result.latents["sound"], result.latents["source"])
 
 
 def test_a_run_that_cannot_move_the_latent_says_so(hostile_bundle, sound):
-    from soundedit.edit.pipeline import run_to_end
-
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=2, lr=1e-30))
     assert torch.equal(result.latents["sound"], result.latents["source"])
     assert any("exactly as it started" in n for n in result.report["notices"])
 
 
 def test_a_run_that_moves_gives_no_such_notice(hostile_bundle, sound):
-    from soundedit.edit.pipeline import run_to_end
-
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=2))
     assert not any("exactly as it started" in n for n in result.report["notices"])
 
@@ -324,7 +317,31 @@ def test_an_edit_that_diverges_is_an_error_not_a_result(bad, hostile_bundle):
 
 @pytest.mark.parametrize(("gain", "silenced"), [(-120.0, True), (-6.0, False)])
 def test_a_gain_that_silences_the_sound_says_so(gain, silenced, hostile_bundle, sound):
-    from soundedit.edit.pipeline import run_to_end
-
     report = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=1, gain_db=gain)).report
     assert any("makes the sound silent" in n for n in report["notices"]) == silenced
+
+
+# ---- settings under which one input cannot reach the picture --------------------------------
+
+UNUSED = [
+    ({"mode": "blend", "blend": 1.0}, "follows only the sound, so your words did not"),
+    ({"mode": "blend", "blend": 0.0}, "follows only your words, so the sound did not"),
+    ({"mode": "mix", "mix_layer": 0}, "every layer from your words, so the sound did not"),
+    ({"mode": "mix", "mix_layer": N_LATENT}, "every layer from the sound, so your words did not"),
+]
+
+
+@pytest.mark.parametrize(("fields", "words"), UNUSED, ids=["blend1", "blend0", "mix0", "mixL"])
+def test_an_input_the_settings_leave_unused_is_named_in_a_notice(
+    fields, words, hostile_bundle, sound
+):
+    request = EditRequest.of(audio=sound, text="snow", seed=1, steps=2, **fields)
+    notices = " ".join(run_to_end(hostile_bundle, request).report["notices"])
+    assert words in notices
+
+
+@pytest.mark.parametrize("fields", [{"mode": "blend", "blend": 0.5}, {"mode": "mix"}])
+def test_settings_that_use_both_inputs_give_no_such_notice(fields, hostile_bundle, sound):
+    request = EditRequest.of(audio=sound, text="snow", seed=1, steps=2, **fields)
+    notices = " ".join(run_to_end(hostile_bundle, request).report["notices"])
+    assert "did not change" not in notices
