@@ -15,7 +15,7 @@ say so without a model:
 
 Real recordings of rain, wind and the sea are noise-like too; they pass because they are neither
 a clean power law nor steady (gusts, drops, waves), and every check below was verified on the
-real in-world clips of ESC-50 and the world's own sounds (tests/audio/test_signal.py).
+real in-world clips of ESC-50 and the world's own sounds (tests/soundscapes/test_nonsounds.py).
 """
 
 from __future__ import annotations
@@ -45,12 +45,7 @@ class NonSound:
     """A signal that is not a sound of any place, and why."""
 
     kind: str  # "silence", "dc", "tone", "hum", "tones", "clicks" or "noise"
-    description: str  # plain words: "a steady 440 Hz tone"
-
-    def message(self, known: tuple[str, ...] = ()) -> str:
-        """One plain sentence: what the signal is, and what sounds the world does know."""
-        hint = f": try {', '.join(known[:4])}…" if known else ""
-        return f"This is {self.description}, not a sound from the world{hint}"
+    description: str  # plain words: "a steady 440 Hz tone" (the edit's notice is built on it)
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "description": self.description}
