@@ -85,9 +85,13 @@ def recognition_note(bundle, shaped) -> str:
         return ""
     import torch
 
-    from soundedit.edit.pipeline import unknown_sound_message
+    from soundedit.audio.signal import check_signal
+    from soundedit.edit.pipeline import non_sound_message, unknown_sound_message
     from soundedit.encoders.audio import embed_sound
 
+    non_sound = check_signal(shaped.samples, shaped.rate)
+    if non_sound is not None:
+        return "⚠️ " + non_sound_message(bundle, non_sound)
     with torch.no_grad():
         recognition = bundle.recognise(embed_sound(bundle.audio_encoder, shaped))
     if not recognition.known:

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from soundedit import strict_json
+from soundedit.audio.signal import NonSound, check_signal
 from soundedit.edit.latents import FAR_NOTICE, check_distance, distance_in_reaches, load_latent
 from soundedit.edit.limits import check_effect, check_request, has_words, unused_inputs
 from soundedit.edit.mixing import style_mix
@@ -258,18 +259,34 @@ def _phase_report(last: EditStep, source_embed, edited_embed, target, start: flo
     }
 
 
-def recognise_sound(bundle, embedding: torch.Tensor, notices: list[str]) -> dict | None:
+def recognise_sound(
+    bundle, embedding: torch.Tensor, notices: list[str], non_sound: NonSound | None = None
+) -> dict | None:
     """The bundle's recognition of a sound embedding [1, D] (None when it has no recogniser).
 
-    Returns ``{"event", "score", "threshold", "known"}``; a sound the world does not know adds
-    a notice that says which sounds it does know.
+    Returns ``{"event", "score", "threshold", "known", "signal"}``: ``signal`` is what the
+    signal check found (:func:`~soundedit.audio.signal.check_signal`: silence, DC, a steady
+    tone ...) or None. Such a signal is never known, whatever the recogniser scores; a sound
+    the world does not know adds one notice that says which sounds it does know.
     """
     if bundle.recognise is None:
         return None
     recognition = bundle.recognise(embedding)
-    if not recognition.known:
+    if non_sound is not None:
+        recognition = dataclasses.replace(recognition, known=False)
+        notices.append(non_sound_message(bundle, non_sound))
+    elif not recognition.known:
         notices.append(unknown_sound_message(bundle, recognition))
-    return recognition.as_dict()
+    return {**recognition.as_dict(), "signal": non_sound.as_dict() if non_sound else None}
+
+
+def non_sound_message(bundle, non_sound: NonSound) -> str:
+    """Plain words for a signal that is not a sound (silence, DC, a tone, hum, clicks, noise)."""
+    known = ", ".join(bundle.known_sounds[:4]) if bundle.known_sounds else "its own sounds"
+    return (
+        f"This is {non_sound.description}, not a sound from the world, so the edit will not "
+        f"match it: try {known}…"
+    )
 
 
 def unknown_sound_message(bundle, recognition, *, scores: bool = True) -> str:
@@ -321,8 +338,12 @@ def _targets(bundle, request: EditRequest, notices: list[str]):
     if needs_text and not has_words(request.text):
         raise ConfigError(f"mode {request.mode!r} needs words (text)")
     device = bundle.device
-    audio = _embed_sound(bundle, request, notices).to(device) if needs_sound else None
-    recognition = recognise_sound(bundle, audio, notices) if needs_sound else None
+    audio, recognition = None, None
+    if needs_sound:
+        sound = _shaped_sound(request, notices)
+        non_sound = check_signal(sound.samples, sound.rate) if bundle.recognise else None
+        audio = _embed(bundle, sound).to(device)
+        recognition = recognise_sound(bundle, audio, notices, non_sound)
     text = bundle.clip.embed_text([request.text.strip()]).to(device) if needs_text else None
     if request.mode == "sound":
         return [("sound", audio)], recognition
@@ -333,10 +354,10 @@ def _targets(bundle, request: EditRequest, notices: list[str]):
     return [("sound", blend_targets(audio, text, request.blend))], recognition
 
 
-def _embed_sound(bundle, request: EditRequest, notices: list[str]) -> torch.Tensor:
+def _shaped_sound(request: EditRequest, notices: list[str]):
+    """The request's sound: loaded, mixed with its second sound, at its gain."""
     from soundedit.audio.io import load_sound
     from soundedit.audio.shape import apply_gain, mix
-    from soundedit.encoders.audio import embed_sound
 
     sound = load_sound(request.audio)
     _sound_notices(sound, "sound", notices)
@@ -353,6 +374,12 @@ def _embed_sound(bundle, request: EditRequest, notices: list[str]) -> torch.Tens
                 f"a gain of {request.gain_db:g} dB makes the sound silent: the edit follows the "
                 "embedding of silence"
             )
+    return sound
+
+
+def _embed(bundle, sound) -> torch.Tensor:
+    from soundedit.encoders.audio import embed_sound
+
     with torch.no_grad():
         return embed_sound(bundle.audio_encoder, sound).float()
 

@@ -99,7 +99,25 @@ def _register_train(sub) -> None:
         metavar="FOLD",
         help="folds of --real to train on (default 1 2 3; fold 4 stays held out)",
     )
+    _add_recogniser_options(p)
     p.set_defaults(func=_run_train)
+
+
+def _add_recogniser_options(p) -> None:
+    p.add_argument(
+        "--nonsounds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="recogniser: N generated non-sounds of each training kind as negatives (default 0)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=int,
+        default=0,
+        metavar="H",
+        help="recogniser: an H-unit ReLU layer under the regression (default 0: linear)",
+    )
 
 
 def _register_examples_and_eval(sub) -> None:
@@ -150,6 +168,13 @@ def _register_examples_and_eval(sub) -> None:
         default=[4],
         metavar="FOLD",
         help="folds of --real to measure on (default 4, the held-out fold)",
+    )
+    p.add_argument(
+        "--nonsounds",
+        type=int,
+        default=20,
+        metavar="N",
+        help="with --real: generated non-sounds of each kind to measure (default 20; 0 skips)",
     )
     p.set_defaults(func=_run_eval)
 
@@ -225,6 +250,8 @@ def _run_train(args) -> int:
             )
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
+        if model == "recogniser":
+            kwargs.update(nonsounds=args.nonsounds, hidden=args.hidden)
         path = trainers[model](**kwargs, log=_log)
         print(f"{model}: wrote {path} in {time.time() - start:.0f} s", flush=True)
     return 0
@@ -251,7 +278,12 @@ def _run_eval(args) -> int:
 
         seeds = 2 if args.seeds is None else args.seeds
         results = evaluate_real(
-            args.real, folds=tuple(args.folds), seeds=seeds, edits=seeds > 0, log=_log
+            args.real,
+            folds=tuple(args.folds),
+            seeds=seeds,
+            edits=seeds > 0,
+            nonsounds=args.nonsounds,
+            log=_log,
         )
         print(strict_json.dumps(results, indent=2) if args.json else format_real(results))
         return 0

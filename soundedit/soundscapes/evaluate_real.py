@@ -9,7 +9,10 @@ ESC-50 layout, with the category map of ``esc50.toml``:
   flagged at the recogniser's threshold;
 - real-sound edits: a clip of event X raises probe[X] by >= 0.3 (each clip from ``seeds``
   held-out source seeds);
-- a gain sweep (-18..0 dB) of each real rain clip against probe[rain] (Spearman, mean).
+- a gain sweep (-18..0 dB) of each real rain clip against probe[rain] (Spearman, mean);
+- the non-sound rate: generated non-sounds (nonsounds.py: tones, hum, clicks, speech ...)
+  that the world still calls known, per kind, after the signal check and by the recogniser
+  alone; the kinds the recogniser was never fitted on are also reported on their own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from soundedit.errors import ConfigError
 from soundedit.soundscapes.evaluate import HELD_OUT, edit_with, spearman
 from soundedit.soundscapes.params import CLASSES
 from soundedit.soundscapes.realworld import RATE, RealClip, read_clips
@@ -35,7 +39,11 @@ REAL_TARGETS = {
     "flagged": ("open set: outside clips flagged at the threshold", ">= 0.85"),
     "edit_success_min": ("real-sound edit success, worst of " + ", ".join(DRAWN), ">= 0.80"),
     "gain_spearman": ("real rain gain sweep -18..0 dB vs probe[rain] (Spearman)", ">= 0.8"),
+    "nonsound_known": ("generated non-sounds accepted as known, all kinds", "0"),
+    "nonsound_known_held_out": ("… of the kinds the recogniser never saw", "0"),
+    "nonsound_recogniser_held_out": ("… of those, by the recogniser alone (no signal check)", "0"),
 }
+NONSOUND_SEED = 90_000  # the recogniser's negatives are drawn from other seeds
 Log = Callable[[str], None]
 
 
@@ -45,12 +53,15 @@ def evaluate_real(
     folds: tuple[int, ...] = (4,),
     seeds: int = 2,
     edits: bool = True,
+    nonsounds: int = 20,
     log: Log = print,
     bundle=None,
 ) -> dict:
     """Every real-audio figure on ``folds`` of ``folder`` (see the module doc)."""
     from soundedit.bundle import load_bundle
 
+    if nonsounds < 0:
+        raise ConfigError(f"non-sounds per kind must be 0 (skip) or more, got {nonsounds}")
     bundle = bundle or load_bundle("soundscapes")
     clips = read_clips(folder, folds=folds)
     inside = [c for c in clips if c.event is not None]
@@ -58,7 +69,10 @@ def evaluate_real(
     log(f"real: {len(inside)} in-world and {len(outside)} outside clips, folds {folds}")
     results = {"folds": list(folds), "clips_inside": len(inside), "clips_outside": len(outside)}
     results.update(recognition_figures(bundle, inside, outside))
-    log(f"zero-shot {results['zero_shot']:.3f}  AUROC {results['auroc']:.3f}")
+    log(f"zero-shot {results['zero_shot']:.3f}  AUROC {results.get('auroc', float('nan')):.3f}")
+    if nonsounds and bundle.recognise is not None:
+        results.update(nonsound_figures(bundle, per_kind=nonsounds))
+        log(f"non-sounds known {results['nonsound_known']:.3f}")
     if edits:
         results.update(edit_figures(bundle, inside, seeds=seeds, log=log))
     return results
@@ -102,6 +116,42 @@ def recognition_figures(bundle, inside: list[RealClip], outside: list[RealClip])
             flagged_by_category=_flagged_by_category(outside, score_out, threshold),
         )
     return out
+
+
+@torch.no_grad()
+def nonsound_figures(bundle, *, per_kind: int, seed: int = NONSOUND_SEED) -> dict:
+    """Shares of generated non-sounds the world calls known, per kind (nonsounds.py).
+
+    ``known``: after the signal check (what an edit reports); ``recogniser``: by the
+    recogniser's score alone; ``refused``: stopped by the signal check.
+    """
+    from soundedit.audio.signal import check_signal
+    from soundedit.soundscapes.nonsounds import HELD_OUT_KINDS, KINDS, make_nonsounds
+    from soundedit.soundscapes.training import embed_sounds
+
+    signals = make_nonsounds(KINDS, per_kind=per_kind, seed=seed)
+    refused = torch.tensor([check_signal(x, RATE) is not None for _, x in signals])
+    scores = bundle.recognise.score(embed_sounds(bundle.audio_encoder, [x for _, x in signals]))
+    by_model = scores >= float(bundle.recognise.threshold)
+    known = by_model & ~refused
+    kinds = [k for k, _ in signals]
+    by_kind = {}
+    for kind in dict.fromkeys(kinds):
+        rows = torch.tensor([k == kind for k in kinds])
+        by_kind[kind] = {
+            "known": float(known[rows].float().mean()),
+            "recogniser": float(by_model[rows].float().mean()),
+            "refused": float(refused[rows].float().mean()),
+            "held_out": kind in HELD_OUT_KINDS,
+        }
+    held = torch.tensor([k in HELD_OUT_KINDS for k in kinds])
+    return {
+        "nonsound_known": float(known.float().mean()),
+        "nonsound_known_held_out": float(known[held].float().mean()),
+        "nonsound_recogniser_held_out": float(by_model[held].float().mean()),
+        "nonsound_by_kind": by_kind,
+        "nonsound_per_kind": per_kind,
+    }
 
 
 def _flagged_by_category(clips: list[RealClip], scores: torch.Tensor, threshold: float) -> dict:
@@ -167,6 +217,14 @@ def format_real(results: dict) -> str:
         worst = sorted(results["flagged_by_category"].items(), key=lambda kv: kv[1])[:6]
         lines.append(
             "least flagged outside categories: " + ", ".join(f"{k} {v:.2f}" for k, v in worst)
+        )
+    if "nonsound_by_kind" in results:
+        lines.append(
+            "non-sounds known (recogniser alone), per kind; * never fitted on: "
+            + ", ".join(
+                f"{k}{'*' if v['held_out'] else ''} {v['known']:.2f} ({v['recogniser']:.2f})"
+                for k, v in results["nonsound_by_kind"].items()
+            )
         )
     lines += ["", "confusion (rows: true event, columns: predicted)", "", _confusion_table(results)]
     return "\n".join(lines)

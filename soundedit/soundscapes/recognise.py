@@ -29,12 +29,18 @@ KIND = "soundscapes_recogniser"
 ACCEPT = 0.92  # share of out-of-fold real in-world scores the threshold accepts
 SCALE = 10.0  # logits = SCALE * embedding @ weight + bias (keeps the L2 penalty well scaled)
 L2 = 1e-3  # penalty on the regression weights
+NONSOUND_WEIGHT = 0.15  # share of the fit's weight on generated non-sounds (of the 0.5 negative)
+MLP_STEPS = 600  # full-batch Adam steps of a fit with a hidden layer
+MLP_LR = 1e-2
+MLP_DECAY = 1e-4  # Adam weight decay of a fit with a hidden layer
+INPUT_SCALE = 3.0  # the hidden layer reads INPUT_SCALE * unit embedding
 
 
 @dataclass(frozen=True)
 class RecogniserConfig:
     events: tuple[str, ...] = CLASSES  # the world's events, in the order of the prompt rows
     embed_dim: int = 64  # embedding width
+    hidden: int = 0  # width of the score's ReLU layer; 0: a logistic regression on the embedding
 
 
 @dataclass(frozen=True)
@@ -63,14 +69,16 @@ class Recogniser(nn.Module):
         self.config = config
         c, d = len(config.events), config.embed_dim
         self.register_buffer("prompts", torch.zeros(c, d))  # class prompt text embeddings
-        self.register_buffer("weight", torch.zeros(d))  # logistic regression
+        if config.hidden:  # features = relu(e @ hidden_weight.T + hidden_bias) [B, H]
+            self.register_buffer("hidden_weight", torch.zeros(config.hidden, d))
+            self.register_buffer("hidden_bias", torch.zeros(config.hidden))
+        self.register_buffer("weight", torch.zeros(config.hidden or d))  # logistic regression
         self.register_buffer("bias", torch.zeros(()))
         self.register_buffer("threshold", torch.tensor(0.5))
 
     def score(self, embedding: torch.Tensor) -> torch.Tensor:
         """Probability [B] that each sound is one the world knows."""
-        e = F.normalize(embedding.float(), dim=-1)
-        return torch.sigmoid(SCALE * e @ self.weight + self.bias)
+        return score_with(dict(self.named_buffers()), embedding)
 
     def events_of(self, embedding: torch.Tensor) -> list[str]:
         """The closest event of each embedding [B, D] (zero-shot by the class prompts)."""
@@ -93,47 +101,73 @@ def fit_recogniser(
     outside: torch.Tensor,
     outside_folds: list[int],
     synthetic: torch.Tensor,
+    nonsounds: torch.Tensor | None = None,
+    nonsound_folds: list[int] | None = None,
+    *,
+    hidden: int = 0,
+    seed: int = 0,
 ) -> tuple[Recogniser, dict]:
-    """Fit the regression on every fold and its threshold by cross-validation over the folds.
+    """Fit the score on every fold and its threshold by cross-validation over the folds.
 
     Args:
         prompts: [C, D] CLIP text embeddings of the class prompts (in ``CLASSES`` order).
         inside: [N, D] embeddings of real in-world recordings, ``inside_folds`` their folds.
         outside: [M, D] embeddings of real recordings from outside the world, with their folds.
         synthetic: [S, D] embeddings of the world's own sounds (positives in every fit).
+        nonsounds: [G, D] embeddings of generated non-sounds (negatives, nonsounds.py), with
+            ``nonsound_folds``: give each *kind* one fold, so that every out-of-fold score of a
+            non-sound comes from a fit that never saw its kind.
+        hidden: width of a ReLU layer under the regression (0: a logistic regression on the
+            embedding, fitted by L-BFGS; else a one-hidden-layer net fitted by Adam).
+        seed: the hidden layer's initialisation.
 
     Returns:
         The recogniser and the out-of-fold figures (AUROC, and the shares accepted / flagged at
-        the threshold) on the fitting folds.
+        the threshold; with non-sounds, the share of them accepted) on the fitting folds.
     """
-    model = Recogniser(RecogniserConfig(embed_dim=prompts.shape[1]))
+    model = Recogniser(RecogniserConfig(embed_dim=prompts.shape[1], hidden=hidden))
     model.prompts.copy_(F.normalize(prompts, dim=-1))
-    inside_folds_t, outside_folds_t = torch.tensor(inside_folds), torch.tensor(outside_folds)
+    if nonsounds is None:
+        nonsounds, nonsound_folds = torch.zeros(0, prompts.shape[1]), []
+    sets = [(inside, inside_folds), (outside, outside_folds), (nonsounds, nonsound_folds)]
     folds = sorted(set(inside_folds) & set(outside_folds))
     if len(folds) < 2:
         raise ValueError(f"the recogniser's threshold needs at least 2 folds, got {folds}")
-    oof_in, oof_out = torch.empty(len(inside)), torch.empty(len(outside))
+    oof = [torch.empty(len(x)) for x, _ in sets]
     for fold in folds:
-        keep_in, keep_out = inside_folds_t != fold, outside_folds_t != fold
-        weight, bias = _fit(inside[keep_in], outside[keep_out], synthetic)
-        oof_in[~keep_in] = _scores(inside[~keep_in], weight, bias)
-        oof_out[~keep_out] = _scores(outside[~keep_out], weight, bias)
+        keep = [torch.tensor(f, dtype=torch.long) != fold for _, f in sets]
+        kept = (x[k] for (x, _), k in zip(sets, keep, strict=True))
+        params = _fit(*kept, synthetic, hidden=hidden, seed=seed)
+        for scores, (x, _), k in zip(oof, sets, keep, strict=True):
+            scores[~k] = score_with(params, x[~k])
+    oof_in, oof_out, oof_non = oof
     threshold = float(torch.quantile(oof_in, 1 - ACCEPT))
-    weight, bias = _fit(inside, outside, synthetic)
-    model.weight.copy_(weight)
-    model.bias.fill_(bias)
+    for name, value in _fit(
+        inside, outside, nonsounds, synthetic, hidden=hidden, seed=seed
+    ).items():
+        getattr(model, name).copy_(value)
     model.threshold.fill_(threshold)
+    return model, {"folds": folds, **_oof_figures(oof_in, oof_out, oof_non, threshold)}
+
+
+def _oof_figures(inside, outside, nonsounds, threshold: float) -> dict[str, float]:
     figures = {
-        "folds": folds,
-        "oof_auroc": auroc(oof_in, oof_out),
-        "oof_accepted": float((oof_in >= threshold).float().mean()),
-        "oof_flagged": float((oof_out < threshold).float().mean()),
+        "oof_auroc": auroc(inside, outside),
+        "oof_accepted": float((inside >= threshold).float().mean()),
+        "oof_flagged": float((outside < threshold).float().mean()),
     }
-    return model, figures
+    if len(nonsounds):
+        figures["oof_nonsounds_accepted"] = float((nonsounds >= threshold).float().mean())
+    return figures
 
 
-def _scores(x: torch.Tensor, weight: torch.Tensor, bias: float) -> torch.Tensor:
-    return torch.sigmoid(SCALE * F.normalize(x, dim=-1) @ weight + bias)
+def score_with(params: dict[str, torch.Tensor], embedding: torch.Tensor) -> torch.Tensor:
+    """The known-probability [B] of embeddings [B, D] under ``params`` (the recogniser's
+    buffers ``weight``, ``bias`` and, with a hidden layer, ``hidden_weight``, ``hidden_bias``)."""
+    e = F.normalize(embedding.float(), dim=-1)
+    if "hidden_weight" in params:
+        e = torch.relu(e @ params["hidden_weight"].T + params["hidden_bias"])  # [B, H]
+    return torch.sigmoid(SCALE * e @ params["weight"] + params["bias"])
 
 
 def auroc(positive: torch.Tensor, negative: torch.Tensor) -> float:
@@ -143,21 +177,35 @@ def auroc(positive: torch.Tensor, negative: torch.Tensor) -> float:
 
 
 def _fit(
-    inside: torch.Tensor, outside: torch.Tensor, synthetic: torch.Tensor
-) -> tuple[torch.Tensor, float]:
-    """L2-regularised logistic regression by L-BFGS: in-world (real and synthetic each half the
-    positive weight) against outside, the two sides weighted equally."""
-    x = F.normalize(torch.cat([inside, synthetic, outside]), dim=-1)
-    y = torch.cat([torch.ones(len(inside) + len(synthetic)), torch.zeros(len(outside))])
-    sample_weight = torch.cat(
-        [
-            torch.full((len(inside),), 0.25 / len(inside)),
-            torch.full((len(synthetic),), 0.25 / max(len(synthetic), 1)),
-            torch.full((len(outside),), 0.5 / len(outside)),
-        ]
-    )
+    inside: torch.Tensor,
+    outside: torch.Tensor,
+    nonsounds: torch.Tensor,
+    synthetic: torch.Tensor,
+    *,
+    hidden: int,
+    seed: int,
+) -> dict[str, torch.Tensor]:
+    """Class-balanced logistic fit: in-world (real and synthetic each half the positive weight)
+    against outside (real outside clips, and generated non-sounds with :data:`NONSOUND_WEIGHT`
+    of the whole when there are any), the two sides weighted equally."""
+    groups = [(inside, 1.0, 0.25), (synthetic, 1.0, 0.25)]
+    groups += [(outside, 0.0, 0.5 - NONSOUND_WEIGHT), (nonsounds, 0.0, NONSOUND_WEIGHT)]
     if not len(synthetic):
-        sample_weight[: len(inside)] *= 2
+        groups[0] = (inside, 1.0, 0.5)
+    if not len(nonsounds):
+        groups[2] = (outside, 0.0, 0.5)
+    groups = [g for g in groups if len(g[0])]
+    x = F.normalize(torch.cat([g for g, _, _ in groups]), dim=-1)
+    y = torch.cat([torch.full((len(g),), label) for g, label, _ in groups])
+    sample_weight = torch.cat([torch.full((len(g),), share / len(g)) for g, _, share in groups])
+    with torch.enable_grad():
+        if hidden:
+            return _fit_hidden(x, y, sample_weight, hidden=hidden, seed=seed)
+        return _fit_linear(x, y, sample_weight)
+
+
+def _fit_linear(x: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> dict:
+    """L2-regularised logistic regression by L-BFGS."""
     w = torch.zeros(x.shape[1], requires_grad=True)
     b = torch.zeros((), requires_grad=True)
     opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
@@ -169,9 +217,33 @@ def _fit(
         loss.backward()
         return loss
 
-    with torch.enable_grad():
-        opt.step(closure)
-    return w.detach(), float(b.detach())
+    opt.step(closure)
+    return {"weight": w.detach(), "bias": b.detach()}
+
+
+def _fit_hidden(
+    x: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor, *, hidden: int, seed: int
+) -> dict:
+    """A one-hidden-layer ReLU net on INPUT_SCALE * x by full-batch Adam (nn.Linear's
+    initialisation, drawn from ``seed``), returned as the recogniser's buffers."""
+    g = torch.Generator().manual_seed(seed)
+    d = x.shape[1]
+
+    def uniform(*shape: int, fan_in: int) -> torch.Tensor:
+        return ((torch.rand(shape, generator=g) * 2 - 1) * fan_in**-0.5).requires_grad_()
+
+    w1, b1 = uniform(hidden, d, fan_in=d), uniform(hidden, fan_in=d)
+    w2, b2 = uniform(hidden, fan_in=hidden), uniform(fan_in=hidden)
+    opt = torch.optim.Adam([w1, b1, w2, b2], lr=MLP_LR, weight_decay=MLP_DECAY)
+    for _ in range(MLP_STEPS):
+        opt.zero_grad()
+        logits = torch.relu(INPUT_SCALE * x @ w1.T + b1) @ w2 + b2
+        losses = F.binary_cross_entropy_with_logits(logits, y, reduction="none")
+        (losses * sample_weight).sum().backward()
+        opt.step()
+    buffers = {"hidden_weight": INPUT_SCALE * w1, "hidden_bias": b1}
+    buffers.update(weight=w2 / SCALE, bias=b2)  # score_with multiplies by SCALE
+    return {name: t.detach() for name, t in buffers.items()}
 
 
 def save_recogniser(model: Recogniser, path: str | Path, meta: dict) -> Path:

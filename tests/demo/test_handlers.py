@@ -353,3 +353,29 @@ def test_hearing_a_sound_says_before_any_run_whether_the_world_knows_it(
     assert notes["tiny-ears"].startswith("Heard as **rain**")
     assert handlers.hear(TINY, sound_file, None, 0.5, 0.0)[1] == ""  # no recogniser: no note
     assert handlers.hear(TINY, None, None, 0.5, 0.0) == (None, "")
+
+
+def test_hearing_a_test_tone_names_it_before_the_recogniser(tmp_path, make_bundle):
+    import dataclasses
+
+    import soundfile
+
+    from soundedit.bundle import register_bundle
+    from soundedit.soundscapes.recognise import Recognition
+
+    def knows_everything(embedding):
+        return Recognition("lightning", 0.95, 0.2, True)
+
+    bundle = dataclasses.replace(
+        make_bundle("tiny-tone"), recognise=knows_everything, known_sounds=("rain", "fire")
+    )
+    register_bundle("tiny-tone", lambda device, b=bundle: b)
+    tone = tmp_path / "tone.wav"
+    t = np.arange(32_000) / 16_000
+    soundfile.write(str(tone), 0.3 * np.sin(2 * np.pi * 1000 * t), 16_000)
+    h = Handlers(WorldCatalog(default="tiny-tone"), Sessions(tmp_path / "s"))
+    _, note = h.hear("tiny-tone", str(tone), None, 0.5, 0.0)
+    assert note == (
+        "⚠️ This is a steady 1000 Hz tone, not a sound from the world, so the edit will not "
+        "match it: try rain, fire…"
+    )

@@ -312,13 +312,14 @@ class _Recogniser:
         return Recognition("rain", score, 0.5, score >= 0.5)
 
 
-def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, tone):
+def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, rain):
     recogniser = _Recogniser()
     bundle = dataclasses.replace(sound_bundle, recognise=recogniser, known_sounds=("rain", "fire"))
-    _, result = finish(bundle, audio=tone, steps=2)
+    _, result = finish(bundle, audio=rain, steps=2)
     assert len(recogniser.seen) == 1 and recogniser.seen[0].shape == (1, 16)
     recognition = result.report["recognition"]
-    assert set(recognition) == {"event", "score", "threshold", "known"}
+    assert set(recognition) == {"event", "score", "threshold", "known", "signal"}
+    assert recognition["signal"] is None  # noise with a faint tone is a sound
     unknown = [n for n in result.report["notices"] if "none of them" in n]
     if recognition["known"]:
         assert not unknown
@@ -327,12 +328,12 @@ def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, tone):
         assert result.report["sound_match"]["known"] is False
 
 
-def test_an_unknown_sound_is_never_called_matched(sound_bundle, tone):
+def test_an_unknown_sound_is_never_called_matched(sound_bundle, rain):
     def never(embedding):
         return Recognition("wind", 0.1, 0.5, False)
 
     bundle = dataclasses.replace(sound_bundle, recognise=never)
-    _, result = finish(bundle, audio=tone, steps=sound_bundle.defaults.steps)
+    _, result = finish(bundle, audio=rain, steps=sound_bundle.defaults.steps)
     assert result.report["recognition"]["known"] is False
     assert result.report["sound_match"]["known"] is False
     assert any("closest: wind" in n for n in result.report["notices"])
@@ -350,3 +351,26 @@ def test_the_last_step_shows_the_result_and_its_reported_similarity(tiny_bundle)
     assert last.preview_similarity == result.report["similarity_after"]
     assert np.array_equal(last.preview, result.images["text"])
     assert last.similarity != last.preview_similarity  # why the page no longer shows it
+
+
+def test_a_steady_tone_is_named_and_never_known_even_when_the_recogniser_knows_it(
+    sound_bundle, tone
+):
+    def always(embedding):
+        return Recognition("lightning", 0.95, 0.5, True)
+
+    bundle = dataclasses.replace(sound_bundle, recognise=always, known_sounds=("rain", "fire"))
+    _, result = finish(bundle, audio=tone, steps=sound_bundle.defaults.steps)
+    recognition = result.report["recognition"]
+    assert recognition["known"] is False and recognition["event"] == "lightning"
+    assert recognition["signal"] == {"kind": "tone", "description": "a steady 440 Hz tone"}
+    assert result.report["sound_match"]["known"] is False
+    notices = [n for n in result.report["notices"] if "not a sound from the world" in n]
+    assert notices == [
+        "This is a steady 440 Hz tone, not a sound from the world, so the edit will not match "
+        "it: try rain, fire…"
+    ]
+    # A world without a recogniser says nothing about which sounds it knows: no check.
+    _, plain = finish(sound_bundle, audio=tone, steps=2)
+    assert plain.report["recognition"] is None
+    assert not any("not a sound from the world" in n for n in plain.report["notices"])

@@ -46,3 +46,11 @@ def test_examples_strip_tiles_source_over_result_for_every_example(tmp_path):
     write_strip(sounds, strip, seed=3, steps=2)
     width, height = Image.open(strip).size
     assert width == len(EXAMPLES) * (64 * 3 + 4) - 4 and height == 2 * 64 * 3 + 14
+
+
+def test_recogniser_options_below_zero_are_one_clear_error(tmp_path, capsys):
+    args = ["soundscapes", "train", "--model", "recogniser", "--real", str(tmp_path)]
+    assert main([*args, "--nonsounds", "-1"]) == 2
+    assert "--nonsounds and --hidden must be 0 or more, got -1 and 0" in capsys.readouterr().err
+    assert main([*args, "--hidden", "-8"]) == 2
+    assert "got 0 and -8" in capsys.readouterr().err

@@ -82,3 +82,38 @@ def test_save_and_load_give_the_same_scores(tmp_path):
     loaded = load_recogniser(path)
     assert torch.equal(loaded.score(sounds), model.score(sounds))
     assert float(loaded.threshold) == float(model.threshold)
+
+
+def test_a_hidden_layer_learns_none_of_these_where_a_line_cannot():
+    """In-world sounds on a shell, non-sounds at its centre and far out: no hyperplane separates
+    them, a ReLU layer does; each non-sound kind's out-of-fold score comes from a fit without it."""
+    g = torch.Generator().manual_seed(1)
+    prompts, inside_draw, outside_draw = _world(1)
+    real = inside_draw(300)[0]
+    centre = prompts[:7].mean(0)
+    kinds = [F.normalize(centre + s * torch.randn(60, D, generator=g), dim=-1) for s in (0.2, 0.3)]
+    far = [F.normalize(-centre + 0.3 * torch.randn(60, D, generator=g), dim=-1)]
+    nonsounds = torch.cat(kinds + far)
+    nonsound_folds = [1] * 60 + [2] * 60 + [3] * 60
+    args = (prompts, real, [1 + i % 3 for i in range(300)], outside_draw(300))
+    args += ([1 + i % 3 for i in range(300)], inside_draw(300)[0], nonsounds, nonsound_folds)
+    linear, f_linear = fit_recogniser(*args)
+    hidden, f_hidden = fit_recogniser(*args, hidden=32, seed=0)
+    assert hidden.config.hidden == 32 and linear.config.hidden == 0
+    assert "hidden_weight" in dict(hidden.named_buffers())
+    assert "hidden_weight" not in dict(linear.named_buffers())
+    assert f_hidden["oof_nonsounds_accepted"] < f_linear["oof_nonsounds_accepted"]
+    assert f_hidden["oof_auroc"] > 0.9 and abs(f_hidden["oof_accepted"] - ACCEPT) < 0.03
+    again, _ = fit_recogniser(*args, hidden=32, seed=0)
+    assert torch.equal(again.score(nonsounds), hidden.score(nonsounds))  # seeded
+
+
+def test_a_recogniser_with_a_hidden_layer_saves_and_loads_exactly(tmp_path):
+    prompts, inside, outside = _world(2)
+    folds = [1 + i % 3 for i in range(90)]
+    model, _ = fit_recogniser(
+        prompts, inside(90)[0], folds, outside(90), folds, inside(30)[0], hidden=8, seed=3
+    )
+    sounds = torch.cat([inside(20)[0], outside(20)])
+    loaded = load_recogniser(save_recogniser(model, tmp_path / "r", {"command": "test"}))
+    assert loaded.config.hidden == 8 and torch.equal(loaded.score(sounds), model.score(sounds))
