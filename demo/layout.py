@@ -53,6 +53,7 @@ GUIDANCE_CHOICES = [
 ]
 SOURCE_CHOICES = [
     ("Random seed", "seed"),
+    ("Seed, any scene", "drawn"),
     ("Latent file", "latent"),
     ("Photo (projected)", "photo"),
 ]
@@ -467,7 +468,7 @@ def _example_picker(sounds):
 
 
 def _source_visibility(source: str):
-    seed = source == "seed"
+    seed = source in ("seed", "drawn")
     return (
         gr.update(visible=seed),
         gr.update(visible=seed),

@@ -42,6 +42,7 @@ TARGETS = {
     "generator_mae": ("generator fidelity: probe(G(z)) vs params(z), mean abs", "<= 0.06"),
     "generator_mae_max": ("generator fidelity, worst single parameter", "<= 0.10"),
     "sharpness": ("sharpness: image-gradient magnitude of G(z) / render", ">= 0.85"),
+    "calm_start": ("calm start: largest event on the default start (seeds 0-9)", "<= 0.2"),
     "clip_zero_shot": ("tiny CLIP zero-shot scene classification (8 classes)", ">= 0.90"),
     "audio_zero_shot": ("audio encoder zero-shot on held-out sounds (8 classes)", ">= 0.85"),
     "edit_success_min": (
@@ -86,6 +87,8 @@ def evaluate(
     log(f"generator: {results['generator_mae']:.3f} (worst {results['generator_mae_max']:.3f})")
     results["sharpness"] = eval_sharpness(bundle)
     log(f"sharpness: {results['sharpness']:.3f}")
+    results.update(eval_calm_start(bundle))
+    log(f"calm start: {results['calm_start']:.3f}")
     results["clip_zero_shot"] = eval_clip(bundle.clip)
     log(f"clip: {results['clip_zero_shot']:.3f}")
     results["audio_zero_shot"] = eval_audio(bundle)
@@ -140,6 +143,21 @@ def eval_sharpness(bundle, *, n: int = 256) -> float:
     z = torch.randn(n, G.style_dim, generator=torch.Generator().manual_seed(HELD_OUT + 3))
     fake = torch.cat([generator_images(G, chunk) for chunk in z.split(64)])
     return gradient_magnitude(fake) / gradient_magnitude(render(params_from_z(z)))
+
+
+@torch.no_grad()
+def eval_calm_start(bundle, *, seeds: int = 10) -> dict:
+    """The largest sound-class event (CLASSES) the probe reads on the default start of seeds
+    0 .. seeds-1 (the world's start, at its default truncation): the mean, and per seed."""
+    from soundedit.edit.pipeline import render_latent, source_latent
+    from soundedit.settings import EditRequest
+
+    largest = []
+    for seed in range(seeds):
+        image = render_latent(bundle, source_latent(bundle, EditRequest(seed=seed)))
+        scene = bundle.measure([image])[0]
+        largest.append(max(scene[name] for name in CLASSES))
+    return {"calm_start": float(np.mean(largest)), "calm_start_per_seed": largest}
 
 
 @torch.no_grad()
