@@ -9,7 +9,6 @@ import pytest
 
 from soundedit.soundscapes.bundle import weights_status
 
-SHARPNESS_FLOOR = 0.85  # the target (README); measured 0.94 (eval, 256 held-out seeds)
 pytestmark = [
     pytest.mark.slow,  # the committed weights, edits at the world's length
     pytest.mark.skipif(not weights_status()[0], reason=weights_status()[1]),
@@ -39,10 +38,12 @@ def test_generator_follows_its_scene(bundle):
     assert figures["generator_mae_max"] <= 0.30, figures["generator_mae_per_param"]
 
 
-def test_generator_is_nearly_as_sharp_as_the_renderer(bundle):
-    from soundedit.soundscapes.evaluate import eval_sharpness
+def test_generator_draws_near_its_render(bundle):
+    from soundedit.soundscapes.fidelity import held_out_z, paired_images, pixel_error
 
-    assert eval_sharpness(bundle, n=32) >= SHARPNESS_FLOOR
+    G = bundle.generator
+    # measured 0.052 on 256 held-out latents (README); the target 0.025 is not met yet
+    assert pixel_error(*paired_images(G, held_out_z(32, 100_003, G.style_dim))) <= 0.06
 
 
 def test_the_default_start_is_a_calm_scene(bundle):
