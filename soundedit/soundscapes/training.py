@@ -19,6 +19,8 @@ from torch import nn
 from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import ConfigError
 from soundedit.hub import SHIPPED_WEIGHTS
+from soundedit.soundscapes import adversarial as adv
+from soundedit.soundscapes.adversarial import RunState
 from soundedit.soundscapes.params import PARAM_NAMES, sample_params
 from soundedit.soundscapes.render import render
 
@@ -237,7 +239,6 @@ class _GeneratorRun:
 
     def __init__(self, seed, steps, batch, resume, adversarial, r1):
         from soundedit.gan.checkpoints import load_generator
-        from soundedit.soundscapes import adversarial as adv
 
         torch.manual_seed(seed)
         self.seed, self.steps, self.batch, self.step = seed, steps, batch, 0
@@ -256,8 +257,6 @@ class _GeneratorRun:
 
     def train_step(self, step: int, *, events: float, per_event: bool) -> float:
         """One step of the generator (after one of the discriminator); returns G's loss."""
-        from soundedit.soundscapes import adversarial as adv
-
         for group in self.opt.param_groups:
             group["lr"] = cosine_lr(step, self.steps, self.peak)
         z = torch.randn(self.batch, self.G.style_dim, generator=self.data)
@@ -273,9 +272,7 @@ class _GeneratorRun:
         self.step = step + 1
         return float(loss.detach())
 
-    def state(self):
-        from soundedit.soundscapes.adversarial import RunState
-
+    def state(self) -> RunState:
         return RunState(
             step=self.step,
             generator=self.G.state_dict(),
@@ -287,8 +284,6 @@ class _GeneratorRun:
 
     def restore(self, path: str | Path) -> None:
         """Continue from a saved :class:`~.adversarial.RunState` of the same command."""
-        from soundedit.soundscapes.adversarial import RunState
-
         state = RunState.load(path)
         if (state.discriminator is None) != (self.D is None):
             raise ConfigError(
