@@ -8,7 +8,7 @@ from typing import Any
 from soundedit.edit.limits import LIMITS, MAX_SEED, check_value
 
 MODES = ("sound", "text", "mix", "blend")
-SOURCES = ("seed", "latent", "photo")
+SOURCES = ("seed", "drawn", "latent", "photo")  # drawn: the seed's own scene, not the world's start
 MAX_STEPS = int(LIMITS["steps"].high)  # the same limit as the CLI and the library
 
 
@@ -59,6 +59,7 @@ def build_request(form: dict[str, Any]):
         mode=mode,
         blend=check_value("blend", form.get("blend", 0.5)),
         seed=clamp_seed(form.get("seed", 0)),
+        start="seed" if source == "drawn" else "world",
         source_latent=form.get("latent_file") if source == "latent" else None,
         source_image=form.get("photo") if source == "photo" else None,
         overrides={key: _setting(key, form.get(key)) for key in SETTINGS},

@@ -176,6 +176,7 @@ class Handlers:
         bundle = self.bundle(name)
         start = EditRequest(
             seed=clamp_seed(seed),
+            start="seed" if source == "drawn" else "world",
             source_latent=latent_file if source == "latent" else None,
             overrides={"truncation": float(truncation)},
         )

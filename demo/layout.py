@@ -57,6 +57,7 @@ GUIDANCE_CHOICES = [
 ]
 SOURCE_CHOICES = [
     ("Random seed", "seed"),
+    ("Seed, any scene", "drawn"),
     ("Latent file", "latent"),
     ("Photo (projected)", "photo"),
 ]
@@ -516,7 +517,7 @@ def _example_picker(sounds):
 
 
 def _source_visibility(source: str):
-    seed = source == "seed"
+    seed = source in ("seed", "drawn")
     return (
         gr.update(visible=seed),
         gr.update(visible=seed),

@@ -23,7 +23,7 @@ def request_record(request: Any, *, world: str, files: dict[str, str]) -> dict[s
         files: request field -> the file name it was saved under in the downloads.
     """
     record: dict[str, Any] = {"world": world}
-    for key in ("audio", "audio2", "mix", "gain_db", "text", "mode", "blend", "seed"):
+    for key in ("audio", "audio2", "mix", "gain_db", "text", "mode", "blend", "seed", "start"):
         value = files.get(key, getattr(request, key))
         if value is not None and not isinstance(value, (str, int, float, bool)):
             value = None  # raw audio arrays: saved as files instead

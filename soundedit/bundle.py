@@ -14,8 +14,9 @@ name and cached per process:
 
 What is special about a world reaches the edit engine only through the bundle's hooks:
 ``defaults`` (an :class:`~soundedit.settings.EditConfig`: its steps, latent space ...),
-``recognise`` (does the world know a sound), ``measure`` (what it reads off images) and
-``known_similarity`` (how close a sound edit of the world ends when it matches).
+``recognise`` (does the world know a sound), ``measure`` (what it reads off images),
+``known_similarity`` (how close a sound edit of the world ends when it matches) and ``start``
+(the z a seeded edit starts from).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Bundle:
     # off a picture (SoundScapes: its probe's scene parameters); None = nothing to measure.
     measure: Callable[[list[Any]], list[dict[str, float]]] | None = None
     known_similarity: float = 0.0  # a sound edit ending below this similarity gets a notice
+    # Hook: (seed, z [1, S]) -> the z [1, S] a seeded edit starts from, given the seed's own z
+    # (SoundScapes: the same shapes in a calm scene); None = the seed's own z.
+    start: Callable[[int, Any], Any] | None = None
 
     @property
     def device(self):

@@ -28,6 +28,7 @@ MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
 MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
 MODES = ("sound", "text", "mix", "blend")
 MAX_STEPS_ENV = "SOUNDEDIT_MAX_STEPS"  # a cap on every edit's steps, for quick tries and tests
+STARTS = ("world", "seed")  # a seeded source: the world's start for the seed, or the seed as drawn
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ class EditRequest:
     mode: Literal["sound", "text", "mix", "blend"] = "sound"  # see soundedit.edit.pipeline
     blend: float = 0.5  # weight of the sound in the "blend" target
     seed: int = 0  # source seed (also seeds the run)
+    # "world": the world's start for the seed (its bundle's ``start`` hook; SoundScapes: a calm
+    # scene); "seed": the seed's own z as drawn, any scene
+    start: Literal["world", "seed"] = "world"
     source_latent: str | None = None  # start from this latent file instead of the seed
     source_image: str | None = None  # start from this photo, projected into W+
     overrides: Mapping[str, Any] = field(default_factory=dict)  # EditConfig field -> value
@@ -152,6 +156,8 @@ def resolve(bundle, request: EditRequest, notices: list[str] | None = None) -> E
     """
     if request.mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {request.mode!r}")
+    if request.start not in STARTS:
+        raise ConfigError(f"start must be one of {', '.join(STARTS)}, got {request.start!r}")
     overrides = request.given()
     if "seed" in overrides:
         raise ConfigError("seed is an input of the request (EditRequest.seed), not an override")

@@ -13,7 +13,7 @@ import torch
 from soundedit import strict_json
 from soundedit.bundle import DEFAULT_BUNDLE
 from soundedit.errors import ConfigError
-from soundedit.settings import MODES, resolve
+from soundedit.settings import MODES, STARTS, resolve
 
 
 def register(subparsers) -> None:
@@ -85,6 +85,11 @@ def _add_inputs(p) -> None:
     p.add_argument(
         "--seed", type=_limited("seed"), default=0, help=f"source image seed ({_range('seed')})"
     )
+    p.add_argument(
+        "--start", choices=STARTS, default="world",
+        help="a seed's source: the world's start for it (default; SoundScapes: a calm scene) "
+        "or the seed's own scene as drawn",
+    )  # fmt: skip
     start = p.add_mutually_exclusive_group()
     start.add_argument(
         "--source-latent", help="start from a latent file (W or W+; .pt, .npy, .safetensors)"
@@ -154,6 +159,7 @@ def request_from_args(args: argparse.Namespace):
         mode=args.mode,
         blend=args.blend,
         seed=args.seed,
+        start=args.start,
         source_latent=args.source_latent,
         source_image=args.source_image,
         overrides={key: getattr(args, key) for key in OVERRIDE_FLAGS},
@@ -208,6 +214,7 @@ def reproduce_command(bundle, request, *, world: str, files: dict[str, str]):
             args += [flag(key), files[key]]
     text = request.text if request.mode != "sound" else None  # the sound mode reads no words
     inputs = {"seed": request.seed, "mode": request.mode, "text": text}
+    inputs["start"] = request.start if request.start != "world" else None
     inputs["gain_db"] = request.gain_db or None
     inputs["mix"] = request.mix if request.audio2 is not None else None
     inputs["blend"] = request.blend if request.mode == "blend" else None

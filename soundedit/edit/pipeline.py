@@ -2,7 +2,8 @@
 
 ``run_edit(bundle, request)`` checks the request, resolves its settings
 (:func:`~soundedit.settings.resolve`), loads and shapes the sound (gain, a second sound
-mixed in), embeds it, picks the source latent (seed, latent file or projected photo) and returns
+mixed in), embeds it, picks the source latent (the world's start for a seed, the seed as drawn,
+a latent file or a projected photo) and returns
 an :class:`EditRun`: iterate it for the :class:`~soundedit.edit.optimize.EditStep` records, call
 ``stop()`` to end it after the current step, and ``result()`` for the :class:`EditResult`, after a
 full run or an early stop alike. Modes:
@@ -13,8 +14,9 @@ full run or an early stop alike. Modes:
 - ``"blend"``: one run towards ``normalize(blend * sound + (1 - blend) * text)``.
 
 What is special about a world reaches the edit only through the bundle's hooks: ``recognise``
-(does the world know this sound), ``measure`` (what the world reads off an image) and its
-defaults. Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluation.
+(does the world know this sound), ``measure`` (what the world reads off an image), ``start``
+(where a seeded edit starts) and its defaults. Used by the CLI ``edit``, the Gradio app and the
+SoundScapes evaluation.
 """
 
 from __future__ import annotations
@@ -418,9 +420,24 @@ def _source(bundle, request: EditRequest, config: EditConfig, notices: list[str]
         projection = Projection(bundle, request.source_image, max_seconds=projection_seconds())
         info = {"kind": "image", "path": str(request.source_image)}
         return _Source(None, None, info, projection)
-    z = z_from_seed(G, request.seed)
-    info = {"kind": "seed", "seed": request.seed, "truncation": config.truncation}
+    z = start_z(bundle, request.seed, start=request.start)
+    info = {
+        "kind": "seed",
+        "seed": request.seed,
+        "start": request.start,
+        "truncation": config.truncation,
+    }
     return _Source(source_from_z(G, z, config.truncation), z, info)
+
+
+def start_z(bundle, seed: int, *, start: str = "world") -> torch.Tensor:
+    """The z [1, S] a seeded edit starts from, on the generator's device: the world's start for
+    ``seed`` (``start="world"``: its bundle's ``start`` hook, the seed's own z where it has
+    none) or the seed's own z as drawn (``start="seed"``)."""
+    z = z_from_seed(bundle.generator, seed)  # [1, S]
+    if start == "seed" or bundle.start is None:
+        return z
+    return bundle.start(seed, z).to(z.device)
 
 
 def _render_and_embed(bundle, w_plus: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:

@@ -4,7 +4,8 @@
 registers it). A missing or damaged file raises an error that names the file and the command
 that rebuilds it. The world reaches the edit engine through the bundle's hooks: its defaults
 (edits in z), ``recognise`` (the open-set recogniser), ``measure`` (the probe) and
-``known_similarity``.
+``known_similarity`` and ``start`` (a seed starts from a calm scene with its own shapes:
+:func:`~soundedit.soundscapes.params.calm_z`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from soundedit.bundle import Bundle
 from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
 from soundedit.hub import SHIPPED_WEIGHTS
 from soundedit.settings import EditConfig
+from soundedit.soundscapes.params import calm_z
 
 NAME = "soundscapes"
 TITLE = "SoundScapes (embedded, offline)"
@@ -121,8 +123,16 @@ def load_soundscapes_bundle(
         known_sounds=KNOWN_SOUNDS,
         measure=probe.measure,
         known_similarity=KNOWN_SIMILARITY,
+        start=calm_start,
         probe=probe,
     )
+
+
+def calm_start(seed: int, z: torch.Tensor) -> torch.Tensor:
+    """The world's start for a seed: the seed's z [1, S] moved to a calm scene (clear day, no
+    weather or event) with the seed's own mountains, ground and layout, so that any sound's
+    change shows and "New random" still gives varied scenes."""
+    return calm_z(z)
 
 
 def load_part(model: str, folder: str | Path | None = None, device="cpu"):

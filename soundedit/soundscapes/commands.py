@@ -84,6 +84,7 @@ def _register_train(sub) -> None:
         action="store_true",
         help="generator: with --event-weight, average each event's pixels on their own",
     )
+    _add_generator_flags(p)
     p.add_argument(
         "--real",
         type=Path,
@@ -223,6 +224,49 @@ def _run_synth(args) -> int:
     return 0
 
 
+def _add_generator_flags(p) -> None:
+    """The generator trainer's adversarial term, snapshots and output folder."""
+    p.add_argument(
+        "--adversarial", type=float, default=0.0, metavar="W",
+        help="generator: weight of a conditional patch discriminator's term (0 = none)",
+    )  # fmt: skip
+    p.add_argument(
+        "--r1", type=float, default=1.0, metavar="G",
+        help="generator: R1 penalty weight of the discriminator (with --adversarial)",
+    )  # fmt: skip
+    p.add_argument(
+        "--snapshot-every", type=int, default=1000, metavar="N",
+        help="generator: write the generator and the run's state every N steps (0 = never)",
+    )  # fmt: skip
+    p.add_argument(
+        "--snapshot-dir", type=Path, default=None, metavar="DIR",
+        help="generator: where snapshots go (default out/soundscapes-snapshots)",
+    )  # fmt: skip
+    p.add_argument(
+        "--continue-from", type=Path, default=None, metavar="STATE",
+        help="generator: carry on a run from its state-*.pt snapshot (same command)",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="DIR",
+        help="generator: write generator.* here instead of weights/soundscapes",
+    )  # fmt: skip
+
+
+def _generator_kwargs(args) -> dict:
+    return {
+        "stop_after": args.stop_after,
+        "clip_features": args.clip_features,
+        "event_weight": args.event_weight,
+        "per_event": args.per_event,
+        "adversarial": args.adversarial,
+        "r1": args.r1,
+        "snapshot_every": args.snapshot_every,
+        "snapshot_dir": args.snapshot_dir,
+        "continue_from": args.continue_from,
+        "out": args.out,
+    }
+
+
 def _run_train(args) -> int:
     from soundedit.soundscapes import training
 
@@ -242,12 +286,7 @@ def _run_train(args) -> int:
         if args.resume and model != "recogniser":
             kwargs["resume"] = True
         if model == "generator":
-            kwargs.update(
-                stop_after=args.stop_after,
-                clip_features=args.clip_features,
-                event_weight=args.event_weight,
-                per_event=args.per_event,
-            )
+            kwargs.update(_generator_kwargs(args))
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
         if model == "recogniser":

@@ -41,7 +41,9 @@ TARGETS = {
     "probe_mae_max": ("probe error on renders (mean abs, worst parameter)", "<= 0.05"),
     "generator_mae": ("generator fidelity: probe(G(z)) vs params(z), mean abs", "<= 0.06"),
     "generator_mae_max": ("generator fidelity, worst single parameter", "<= 0.10"),
-    "sharpness": ("sharpness: image-gradient magnitude of G(z) / render", ">= 0.85"),
+    "pixel_error": ("pixel error |G(z) - render(params(z))| (mean abs, [0, 1])", "<= 0.025"),
+    "judge": ("judge: a small CNN tells G(z) from the render (test accuracy)", "<= 0.70"),
+    "calm_start": ("calm start: largest event on the default start (seeds 0-9)", "<= 0.2"),
     "clip_zero_shot": ("tiny CLIP zero-shot scene classification (8 classes)", ">= 0.90"),
     "audio_zero_shot": ("audio encoder zero-shot on held-out sounds (8 classes)", ">= 0.85"),
     "edit_success_min": (
@@ -84,8 +86,10 @@ def evaluate(
     log(f"probe: {results['probe_mae_max']:.3f}")
     results.update(eval_generator(bundle))
     log(f"generator: {results['generator_mae']:.3f} (worst {results['generator_mae_max']:.3f})")
-    results["sharpness"] = eval_sharpness(bundle)
-    log(f"sharpness: {results['sharpness']:.3f}")
+    results.update(eval_fidelity(bundle.generator))
+    log(f"pixel error: {results['pixel_error']:.3f}  judge: {results['judge']:.3f}")
+    results.update(eval_calm_start(bundle))
+    log(f"calm start: {results['calm_start']:.3f}")
     results["clip_zero_shot"] = eval_clip(bundle.clip)
     log(f"clip: {results['clip_zero_shot']:.3f}")
     results["audio_zero_shot"] = eval_audio(bundle)
@@ -125,21 +129,41 @@ def eval_generator(bundle, *, n: int = 512) -> dict:
     }
 
 
-def gradient_magnitude(images: torch.Tensor) -> float:
-    """Mean absolute difference between neighbouring pixels, across and down (all channels)."""
-    return float((images.diff(dim=3).abs().mean() + images.diff(dim=2).abs().mean()) / 2)
+def eval_fidelity(G, *, n: int = 256, n_judge: int = 512, judge_steps: int = 300) -> dict:
+    """Pixel error |G(z) - render(params(z))| on ``n`` held-out latents, and the test accuracy
+    of a judge trained on ``n_judge`` other held-out latents and tested on ``n`` more."""
+    from soundedit.soundscapes.fidelity import (
+        held_out_z,
+        judge_accuracy,
+        paired_images,
+        pixel_error,
+    )
+
+    fake, real = paired_images(G, held_out_z(n, HELD_OUT + 3, G.style_dim))
+    judge = judge_accuracy(
+        G,
+        train_seed=HELD_OUT + 4,
+        test_seed=HELD_OUT + 5,
+        n_train=n_judge,
+        n_test=n,
+        steps=judge_steps,
+    )
+    return {"pixel_error": pixel_error(fake, real), "judge": judge}
 
 
 @torch.no_grad()
-def eval_sharpness(bundle, *, n: int = 256) -> float:
-    """How crisp G(z) is next to what it should draw: gradient magnitude of G(z) / render."""
-    from soundedit.soundscapes.render import render
-    from soundedit.soundscapes.training import generator_images
+def eval_calm_start(bundle, *, seeds: int = 10) -> dict:
+    """The largest sound-class event (CLASSES) the probe reads on the default start of seeds
+    0 .. seeds-1 (the world's start, at its default truncation): the mean, and per seed."""
+    from soundedit.edit.pipeline import render_latent, source_latent
+    from soundedit.settings import EditRequest
 
-    G = bundle.generator
-    z = torch.randn(n, G.style_dim, generator=torch.Generator().manual_seed(HELD_OUT + 3))
-    fake = torch.cat([generator_images(G, chunk) for chunk in z.split(64)])
-    return gradient_magnitude(fake) / gradient_magnitude(render(params_from_z(z)))
+    largest = []
+    for seed in range(seeds):
+        image = render_latent(bundle, source_latent(bundle, EditRequest(seed=seed)))
+        scene = bundle.measure([image])[0]
+        largest.append(max(scene[name] for name in CLASSES))
+    return {"calm_start": float(np.mean(largest)), "calm_start_per_seed": largest}
 
 
 @torch.no_grad()

@@ -94,6 +94,39 @@ def params_from_z(z: torch.Tensor) -> torch.Tensor:
     return quantile(u)
 
 
+# The calm scene a start is moved to (see calm_z): noon-ish, a few clouds, every sparse event
+# absent, each a quarter of the prior's mass below the point where it would appear (nearer,
+# the generator's blur already shows faint birds; the probe reads them as 0.2-0.27).
+CALM_UNIFORMS: dict[str, float] = {"night": 0.08, "clouds": 0.1}
+CALM_MARGIN = 0.25
+
+
+def calm_uniforms() -> dict[str, float]:
+    """The uniform (the prior's quantile level) of each event in the calm scene."""
+    return {
+        name: CALM_UNIFORMS[name] if p is None else 1.0 - p - CALM_MARGIN
+        for name, p in ACTIVE_PROBABILITY.items()
+        if name in EVENTS
+    }
+
+
+def calm_z(z: torch.Tensor) -> torch.Tensor:
+    """``z`` [B, S] with its event coordinates moved to a calm scene: a clear day with no
+    weather and no event. The shape coordinates (mountains, ground, layout) and the rest of z
+    are kept, so calm scenes of different seeds keep their variety."""
+    if z.ndim != 2 or z.shape[1] < N_PARAMS:
+        raise ConfigError(f"z must be [B, S] with S >= {N_PARAMS}, got {tuple(z.shape)}")
+    out = z.clone()
+    for name, u in calm_uniforms().items():
+        out[:, INDEX[name]] = _normal_quantile(u)
+    return out
+
+
+def _normal_quantile(u: float) -> float:
+    """Phi^-1(u): the z whose normal CDF is ``u``."""
+    return float(torch.special.ndtri(torch.tensor(u, dtype=torch.float64)))
+
+
 def sample_for_class(
     name: str, n: int, generator: torch.Generator, *, low: float = 0.65, others: float = 0.3
 ) -> torch.Tensor:

@@ -19,6 +19,8 @@ from torch import nn
 from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import ConfigError
 from soundedit.hub import SHIPPED_WEIGHTS
+from soundedit.soundscapes import adversarial as adv
+from soundedit.soundscapes.adversarial import RunState
 from soundedit.soundscapes.nonsounds import TRAIN_KINDS, make_nonsounds
 from soundedit.soundscapes.params import PARAM_NAMES, sample_params
 from soundedit.soundscapes.render import render
@@ -176,56 +178,139 @@ def train_generator(
     clip_features: float = 0.0,
     event_weight: float = 0.0,
     per_event: bool = False,
+    adversarial: float = 0.0,
+    r1: float = 1.0,
+    continue_from: str | Path | None = None,
     snapshot_every: int = 1000,
+    snapshot_dir: str | Path | None = None,
+    out: str | Path | None = None,
     log: Log = print,
 ) -> Path:
-    """Regress G(z) onto render(params_from_z(z)); writes weights/soundscapes/generator.*
+    """Regress G(z) onto render(params_from_z(z)); writes ``out``/generator.* (default
+    weights/soundscapes/).
 
     With ``resume`` the run starts from the committed generator (a further cosine cycle; its
     seed should differ from the first run's so that it sees new scenes). ``stop_after`` ends
     the run after that many steps of the ``steps``-long schedule (what a snapshot of a longer
     run holds). ``clip_features`` weighs a perceptual term (:func:`feature_distance`);
     ``event_weight`` the error where the events show (:func:`event_mask`; each event on its
-    own with ``per_event``: :func:`event_weights`). Every ``snapshot_every`` steps (0 = never)
-    the generator so far goes to ``out/soundscapes-snapshots/`` (outside git) for a look.
+    own with ``per_event``: :func:`event_weights`); ``adversarial`` a conditional patch
+    discriminator's term with an R1 penalty of weight ``r1`` (:mod:`.adversarial`). Every
+    ``snapshot_every`` steps (0 = never) the generator so far and the run's state go to
+    ``snapshot_dir`` (default ``out/soundscapes-snapshots/``, outside git); ``continue_from``
+    (a ``state-*.pt`` of the same command) carries such a run on exactly where it stopped.
     """
-    from soundedit.gan.checkpoints import load_generator, save_generator
-
-    torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
-    if resume:
-        G = load_generator(WEIGHTS_DIR / "generator.safetensors").train()
-    else:
-        G = build_generator()
-    history = previous_runs("generator") if resume else []
-    clip = ClipBridge.from_file(WEIGHTS_DIR / "clip") if clip_features else None  # frozen
-    features = (clip_features, clip.embed_image) if clip else None  # embed_image keeps the grad
-    peak = 2e-3 if resume else 5e-3
-    opt = torch.optim.Adam(G.parameters(), lr=peak, betas=(0.9, 0.99))
+    run = _GeneratorRun(seed, steps, batch, resume, adversarial, r1)
+    run.features = _clip_features(clip_features)
+    if continue_from is not None:
+        run.restore(continue_from)
+    snapshots = Path(snapshot_dir) if snapshot_dir is not None else SNAPSHOT_DIR
     start = time.time()
-    for step in range(steps if stop_after is None else min(stop_after, steps)):
-        for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, peak)
-        z = torch.randn(batch, G.style_dim, generator=g)
-        loss = generator_loss(G, z, features, events=event_weight, per_event=per_event)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    for step in range(run.step, steps if stop_after is None else min(stop_after, steps)):
+        loss = run.train_step(step, events=event_weight, per_event=per_event)
         if step % 100 == 0 or step == steps - 1:
-            log(f"generator step {step}/{steps} loss {loss.item():.4f} {time.time() - start:.0f}s")
+            log(f"generator step {step}/{steps} loss {loss:.4f} {time.time() - start:.0f}s")
         if snapshot_every and (step + 1) % snapshot_every == 0 and step + 1 < steps:
-            _snapshot(G, step + 1, seed)
-    G.eval()
+            run.snapshot(snapshots)
+    G = run.G.eval()
     with torch.no_grad():
         G.compute_mean_w(4096, torch.Generator().manual_seed(seed))
-    extra = _generator_args(stop_after, clip_features, event_weight, per_event)
+    extra = _generator_args(stop_after, clip_features, event_weight, per_event, adversarial, r1)
     meta = {
         "command": train_command("generator", seed, steps, resume=resume, extra=extra),
         "seconds": round(time.time() - start, 1),
-        "history": history,
+        "history": run.history,
         "params_from_z": "soundscapes.params.params_from_z: prior quantile of Phi(z[:12])",
     }
-    return save_generator(G, WEIGHTS_DIR / "generator.safetensors", meta)
+    from soundedit.gan.checkpoints import save_generator
+
+    folder = Path(out) if out is not None else WEIGHTS_DIR
+    return save_generator(G, folder / "generator.safetensors", meta)
+
+
+def _clip_features(weight: float):
+    """(weight, the frozen tiny CLIP's embed_image, which keeps the grad), or None for 0."""
+    if not weight:
+        return None
+    return weight, ClipBridge.from_file(WEIGHTS_DIR / "clip").embed_image
+
+
+class _GeneratorRun:
+    """The generator (and, adversarial, the discriminator) with their optimisers and data."""
+
+    def __init__(self, seed, steps, batch, resume, adversarial, r1):
+        from soundedit.gan.checkpoints import load_generator
+
+        torch.manual_seed(seed)
+        self.seed, self.steps, self.batch, self.step = seed, steps, batch, 0
+        self.data = torch.Generator().manual_seed(seed)
+        if resume:
+            self.G = load_generator(WEIGHTS_DIR / "generator.safetensors").train()
+        else:
+            self.G = build_generator()
+        self.history = previous_runs("generator") if resume else []
+        self.peak = 2e-3 if resume else 5e-3
+        self.opt = torch.optim.Adam(self.G.parameters(), lr=self.peak, betas=(0.9, 0.99))
+        self.features = None
+        self.adversarial, self.r1 = adversarial, r1
+        self.D = adv.PatchDiscriminator() if adversarial else None
+        self.opt_d = adv.make_discriminator_optimizer(self.D) if adversarial else None
+
+    def train_step(self, step: int, *, events: float, per_event: bool) -> float:
+        """One step of the generator (after one of the discriminator); returns G's loss."""
+        for group in self.opt.param_groups:
+            group["lr"] = cosine_lr(step, self.steps, self.peak)
+        z = torch.randn(self.batch, self.G.style_dim, generator=self.data)
+        loss, fake, target, params = paired_loss(
+            self.G, z, self.features, events=events, per_event=per_event
+        )
+        if self.D is not None:
+            adv.discriminator_step(self.D, self.opt_d, fake, target, params, r1=self.r1)
+            loss = loss + self.adversarial * adv.adversarial_term(self.D, fake, params)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.step = step + 1
+        return float(loss.detach())
+
+    def state(self) -> RunState:
+        return RunState(
+            step=self.step,
+            generator=self.G.state_dict(),
+            generator_opt=self.opt.state_dict(),
+            data_rng=self.data.get_state(),
+            discriminator=self.D.state_dict() if self.D is not None else None,
+            discriminator_opt=self.opt_d.state_dict() if self.D is not None else None,
+        )
+
+    def restore(self, path: str | Path) -> None:
+        """Continue from a saved :class:`~.adversarial.RunState` of the same command."""
+        state = RunState.load(path)
+        if (state.discriminator is None) != (self.D is None):
+            raise ConfigError(
+                f"{path} is the state of a run {'without' if self.D is None else 'with'} the "
+                "adversarial term; continue it with the command that made it"
+            )
+        self.G.load_state_dict(state.generator)
+        self.opt.load_state_dict(state.generator_opt)
+        self.data.set_state(state.data_rng)
+        if self.D is not None:
+            self.D.load_state_dict(state.discriminator)
+            self.opt_d.load_state_dict(state.discriminator_opt)
+        self.step = state.step
+
+    def snapshot(self, folder: Path) -> None:
+        """The generator so far (with its mean w) and the run's state, for a look or to go on."""
+        from soundedit.gan.checkpoints import save_generator
+
+        self.state().save(folder / f"state-{self.step:06d}.pt")
+        mean_w = self.G.mean_w.clone()
+        with torch.no_grad():
+            self.G.compute_mean_w(1024, torch.Generator().manual_seed(self.seed))
+        save_generator(
+            self.G, folder / f"generator-{self.step:06d}.safetensors", {"step": self.step}
+        )
+        self.G.mean_w.copy_(mean_w)  # the state's mean w stays the training one
 
 
 def generator_loss(
@@ -235,6 +320,11 @@ def generator_loss(
     ``features`` = (weight, embed) the weighted :func:`feature_distance` of their embeddings,
     plus ``events`` times the mean error where the scene's events show (:func:`event_mask`;
     with ``per_event`` each event's pixels are averaged on their own: :func:`event_weights`)."""
+    return paired_loss(G, z, features, events=events, per_event=per_event)[0]
+
+
+def paired_loss(G, z: torch.Tensor, features=None, *, events: float = 0.0, per_event=False):
+    """(:func:`generator_loss`, G(z), the render, the scene params [B, P]) of latents ``z``."""
     from soundedit.soundscapes.params import params_from_z
 
     params = params_from_z(z)
@@ -252,7 +342,7 @@ def generator_loss(
     if weights is not None:
         error = (fake - target).abs().mean(dim=1, keepdim=True)
         loss = loss + events * (weights * error).sum()
-    return loss
+    return loss, fake, target, params
 
 
 def event_weights(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
@@ -290,12 +380,18 @@ def event_mask(params: torch.Tensor, rendered: torch.Tensor) -> torch.Tensor:
 
 
 def _generator_args(
-    stop_after: int | None, clip_features: float, events: float, per_event: bool
+    stop_after: int | None,
+    clip_features: float,
+    events: float,
+    per_event: bool,
+    adversarial: float = 0.0,
+    r1: float = 1.0,
 ) -> str:
     stop = f" --stop-after {stop_after}" if stop_after is not None else ""
     clip = f" --clip-features {clip_features:g}" if clip_features else ""
     event = f" --event-weight {events:g}" if events else ""
-    return stop + clip + event + (" --per-event" if per_event else "")
+    adv = f" --adversarial {adversarial:g} --r1 {r1:g}" if adversarial else ""
+    return stop + clip + event + (" --per-event" if per_event else "") + adv
 
 
 def feature_distance(embed, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -311,15 +407,6 @@ def feature_distance(embed, fake: torch.Tensor, real: torch.Tensor) -> torch.Ten
 
 
 SNAPSHOT_DIR = Path("out") / "soundscapes-snapshots"
-
-
-def _snapshot(G, step: int, seed: int) -> None:
-    """Write the generator so far (with its mean w) for a look while training goes on."""
-    from soundedit.gan.checkpoints import save_generator
-
-    with torch.no_grad():
-        G.compute_mean_w(1024, torch.Generator().manual_seed(seed))
-    save_generator(G, SNAPSHOT_DIR / f"generator-{step:06d}.safetensors", {"step": step})
 
 
 # --- tiny CLIP ---------------------------------------------------------------------------------

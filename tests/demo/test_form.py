@@ -21,7 +21,7 @@ def test_text_modes_need_words(mode):
 def test_unknown_mode_and_source_list_the_valid_ones():
     with pytest.raises(ValueError, match="sound, text, mix, blend"):
         build_request(dict(sound="a.wav", mode="dance"))
-    with pytest.raises(ValueError, match="seed, latent, photo"):
+    with pytest.raises(ValueError, match="seed, drawn, latent, photo"):
         build_request(dict(sound="a.wav", source="dream"))
 
 
@@ -55,6 +55,12 @@ def test_request_keeps_only_what_the_mode_uses():
     )
     assert request.text is None and request.source_latent == "w.npy"
     assert request.source_image is None
+
+
+def test_a_seed_starts_where_the_world_says_and_drawn_keeps_the_seeds_own_scene():
+    assert build_request(dict(sound="a.wav", source="seed", seed=3)).start == "world"
+    drawn = build_request(dict(sound="a.wav", source="drawn", seed=3))
+    assert drawn.start == "seed" and drawn.seed == 3 and drawn.source_latent is None
 
 
 def test_none_leaves_settings_to_the_world():

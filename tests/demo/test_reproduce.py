@@ -31,6 +31,15 @@ def test_the_command_parses_back_to_the_same_request(tiny_bundle):
     assert resolve(tiny_bundle, again) == resolve(tiny_bundle, request)
 
 
+def test_the_seed_as_drawn_is_on_the_command_and_parses_back(tiny_bundle):
+    request = build_request(dict(sound="/tmp/up.wav", source="drawn", seed=9))
+    command, _ = reproduce_command(tiny_bundle, request, world="tiny", files={"audio": "s.wav"})
+    assert "--start seed" in command
+    again = request_from_args(parse(command))
+    assert (again.start, again.seed) == ("seed", 9)
+    assert request_record(request, world="tiny", files={})["start"] == "seed"
+
+
 def test_world_defaults_and_unset_inputs_stay_off_the_command(tiny_bundle):
     d = tiny_bundle.defaults
     request = build_request(

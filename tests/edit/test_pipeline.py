@@ -374,3 +374,21 @@ def test_a_steady_tone_is_named_and_never_known_even_when_the_recogniser_knows_i
     _, plain = finish(sound_bundle, audio=tone, steps=2)
     assert plain.report["recognition"] is None
     assert not any("not a sound from the world" in n for n in plain.report["notices"])
+
+
+def test_a_seed_starts_where_the_world_says_unless_asked_for_the_seed_as_drawn(sound_bundle, tone):
+    from soundedit.edit.optimize import z_from_seed
+    from soundedit.edit.pipeline import start_z
+
+    sound_bundle.defaults = dataclasses.replace(sound_bundle.defaults, space="z")
+    own = z_from_seed(sound_bundle.generator, 4)
+    assert torch.equal(start_z(sound_bundle, 4), own)  # no hook: the seed's own z
+    sound_bundle.start = lambda seed, z: z * 0.0 + seed  # a world whose start is z = seed
+    assert torch.equal(start_z(sound_bundle, 4), torch.full_like(own, 4.0))
+    assert torch.equal(start_z(sound_bundle, 4, start="seed"), own)
+    _, world = finish(sound_bundle, audio=tone, seed=4, steps=2)
+    _, drawn = finish(sound_bundle, audio=tone, seed=4, steps=2, start="seed")
+    assert world.report["source"]["start"] == "world" and drawn.report["source"]["start"] == "seed"
+    assert not torch.equal(world.latents["source"], drawn.latents["source"])
+    with pytest.raises(ConfigError, match="start must be one of world, seed"):
+        run_edit(sound_bundle, make_request(audio=tone, start="calm"))

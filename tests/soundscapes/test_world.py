@@ -10,6 +10,9 @@ from soundedit.soundscapes.params import (
     CLASSES,
     INDEX,
     N_PARAMS,
+    SHAPES,
+    SPARSE,
+    calm_z,
     check_params,
     dominant_class,
     make_params,
@@ -135,3 +138,20 @@ def test_thunderstorm_at_night_caption():
     words = " ".join(captions(make_params(night=0.95, lightning=0.9).expand(30, -1), seed=1))
     assert "thunderstorm" in words or "lightning" in words
     assert "night" in words or "stars" in words
+
+
+def test_calm_z_is_a_clear_day_with_the_seeds_shapes():
+    z = torch.randn(16, 32, generator=torch.Generator().manual_seed(5))
+    calm = calm_z(z)
+    params = params_from_z(calm)
+    assert (params[:, [INDEX[e] for e in SPARSE]] == 0).all()  # no weather, no event
+    assert params[:, INDEX["night"]].max() < 0.1 and params[:, INDEX["clouds"]].max() < 0.15
+    shapes = [INDEX[s] for s in SHAPES]
+    assert torch.equal(params[:, shapes], params_from_z(z)[:, shapes])
+    assert torch.equal(calm[:, N_PARAMS:], z[:, N_PARAMS:])
+    assert params[:, shapes].std(dim=0).min() > 0.1  # the seeds' shapes keep their variety
+    # just inside "absent": a small step up brings each sparse event in
+    for name in SPARSE:
+        nudged = calm.clone()
+        nudged[:, INDEX[name]] += 1.0
+        assert (params_from_z(nudged)[:, INDEX[name]] > 0).all(), name
