@@ -69,7 +69,7 @@ def test_the_sounds_that_used_to_do_nothing_show(bundle, name, seed):
     from soundedit.soundscapes.evaluate import class_sound, edit_with
 
     report = edit_with(bundle, audio=class_sound(name, 4321), seed=seed).report
-    before, after = report["probe_source"], report["probe_edited"]
+    before, after = report.probe_source, report.probe_edited
     assert after[name] > before[name] + 0.3, (before, after)
 
 
@@ -78,11 +78,11 @@ def test_rain_sound_makes_rain_and_keeps_the_land(bundle):
     from soundedit.soundscapes.params import SHAPES
 
     report = edit_with(bundle, audio=class_sound("rain", 123), seed=100_000).report
-    assert report["similarity_after"] > report["similarity_before"] + 0.15
-    before, after = report["probe_source"], report["probe_edited"]
+    assert report.main.similarity_after > report.main.similarity_before + 0.15
+    before, after = report.probe_source, report.probe_edited
     assert after["rain"] > before["rain"] + 0.3, (before, after)
     assert max(abs(after[s] - before[s]) for s in SHAPES) < 0.25, (before, after)
-    assert report["sound_match"]["known"]
+    assert report.sound_match.known
 
 
 def test_louder_rain_makes_more_rain(bundle):
@@ -90,7 +90,7 @@ def test_louder_rain_makes_more_rain(bundle):
 
     sound = class_sound("rain", 321)
     rains = [
-        edit_with(bundle, audio=sound, gain_db=gain, seed=100_010).report["probe_edited"]["rain"]
+        edit_with(bundle, audio=sound, gain_db=gain, seed=100_010).report.probe_edited["rain"]
         for gain in (-18.0, 0.0)
     ]
     assert rains[1] > rains[0] + 0.1, rains
@@ -110,5 +110,5 @@ def test_a_beep_is_not_a_sound_of_this_world(bundle):
     t = np.arange(2 * RATE) / RATE
     beep = (0.3 * np.sin(2 * np.pi * 3000 * t)).astype(np.float32)
     report = edit_with(bundle, audio=(RATE, beep), seed=100_000).report
-    assert not report["sound_match"]["known"], report["sound_match"]
-    assert any("only weakly" in n or "none of them" in n for n in report["notices"])
+    assert not report.sound_match.known, report.sound_match
+    assert any("only weakly" in n or "none of them" in n for n in report.notices)
