@@ -164,7 +164,8 @@ class Handlers:
         A photo is checked here (size before decoding, format) so that a bad upload is named
         at once, in our words.
         """
-        from soundedit.edit.pipeline import render_latent, source_latent
+        from soundedit.edit.pipeline import render_latent
+        from soundedit.edit.targets import source_latent
         from soundedit.settings import EditRequest
 
         if source == "photo":
@@ -275,7 +276,7 @@ class Handlers:
     def _finish_views(self, bundle, world, edit_request, result, session) -> Iterator[tuple]:
         """The pictures at once, then the downloads (written meanwhile) and the report."""
         images = result.images
-        for note in result.report.get("notices", []):
+        for note in result.report.notices:
             gr.Warning(note)
         chain = interpolation_chain(result.latents)
         main = main_image_key(images)
@@ -320,7 +321,7 @@ class Handlers:
         written = write_result(result, run_dir, animation=True)
         inputs = copy_inputs(edit_request, run_dir)
         record = write_settings(run_dir / "settings.json", bundle, edit_request, world, inputs)
-        report = {**result.report, "request": record["request"], "command": record["command"]}
+        report = {**result.report.to_dict(), **{k: record[k] for k in ("request", "command")}}
         report = strict_json.finite(report)  # the JSON view and the API get strict JSON too
         files = [str(p) for p in written.values()] + [str(run_dir / "settings.json")]
         files += [str(run_dir / name) for name in inputs.values()]
@@ -423,7 +424,7 @@ class Handlers:
                 yield value.preview, info
             elif kind == "result":
                 _, _, report = self._downloads(bundle, world, edit_request, value, session)
-                report["stopped"] = value.report.get("stopped_at") is not None
+                report["stopped"] = value.report.stopped_at is not None
                 yield value.images[main_image_key(value.images)], report
 
 

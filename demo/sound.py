@@ -12,13 +12,17 @@ import gradio as gr
 import numpy as np
 
 from demo.errors import plain_errors
+from soundedit.audio.signal import check_signal
+from soundedit.edit import targets
+from soundedit.edit.report import Notices, non_sound_message, unknown_sound_message
 
 SOUND_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 
 def shape_sound(sound, sound2=None, mix: float = 0.5, gain_db: float = 0.0):
-    """Load, mix and apply gain exactly as an edit will; returns a soundedit Sound or None.
+    """Load, mix and apply gain exactly as an edit will (the pipeline's own
+    :func:`~soundedit.edit.targets.shape_sound`); returns a soundedit Sound or None.
 
     Args:
         sound: the main sound (path or Gradio's (rate, array)); None gives None.
@@ -27,14 +31,7 @@ def shape_sound(sound, sound2=None, mix: float = 0.5, gain_db: float = 0.0):
     """
     if sound is None:
         return None
-    from soundedit.audio.io import load_sound
-    from soundedit.audio.shape import apply_gain
-    from soundedit.audio.shape import mix as mix_sounds
-
-    shaped = load_sound(sound)
-    if sound2 is not None:
-        shaped = mix_sounds(shaped, load_sound(sound2), float(mix))
-    return apply_gain(shaped, float(gain_db))
+    return targets.shape_sound(sound, sound2, mix=float(mix), gain_db=float(gain_db))
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
@@ -83,17 +80,11 @@ def recognition_note(bundle, shaped) -> str:
     """Markdown saying, before any run, whether the world knows the sound ("" without a hook)."""
     if shaped is None or getattr(bundle, "recognise", None) is None:
         return ""
-    import torch
-
-    from soundedit.audio.signal import check_signal
-    from soundedit.edit.pipeline import non_sound_message, unknown_sound_message
-    from soundedit.encoders.audio import embed_sound
-
     non_sound = check_signal(shaped.samples, shaped.rate)
     if non_sound is not None:
-        return "⚠️ " + non_sound_message(bundle, non_sound)
-    with torch.no_grad():
-        recognition = bundle.recognise(embed_sound(bundle.audio_encoder, shaped))
+        return "⚠️ " + non_sound_message(bundle, non_sound.description)
+    embedding = targets.sound_embedding(bundle, shaped)
+    recognition = targets.recognise_sound(bundle, embedding, Notices())
     if not recognition.known:
         return "⚠️ " + unknown_sound_message(bundle, recognition, scores=False)
     return f"Heard as **{recognition.event}** — a sound this world knows."

@@ -2,25 +2,27 @@
 
 The words come from what the run knows, never from the name of a world: the event the world's
 recogniser heard in the sound (``EditRun.recognition``), the words typed, and what the world's
-``measure`` hook reads off the source and the edited picture (``probe_source`` /
-``probe_edited`` in the report). A world without those hooks gets plainer words.
+``measure`` hook reads off the source and the edited picture (the report's ``probe_source`` /
+``probe_edited``). A world without those hooks gets plainer words.
 """
 
 from __future__ import annotations
 
 import html
 
+from soundedit.edit.report import EditReport, Recognition
+
 NOTICEABLE = 0.1  # a measured rise this large is something the picture now shows
 SHORT_TEXT = 40  # characters of the typed words repeated in the status line
 
 
-def goal(phase: str, *, mode: str, recognition: dict | None, text: str = "") -> str:
+def goal(phase: str, *, mode: str, recognition: Recognition | None, text: str = "") -> str:
     """What a run is doing, in a few words: 'Adding rain', 'Following your words “…”'."""
     if phase == "projection":  # a photo is fitted into the generator before the edit
         return "Fitting your photo into the generator"
     if phase == "text":
         return f"Following your words “{_short(text)}”"
-    event = recognition.get("event") if recognition and recognition.get("known") else None
+    event = recognition.event if recognition and recognition.known else None
     if mode == "blend":
         return "Following the sound and your words"
     return f"Adding {event}" if event else "Following the sound"
@@ -54,37 +56,35 @@ def running_details(step, *, seconds: float, shown: tuple[int, float] | None) ->
     return "\n".join(lines)
 
 
-def finish_text(report: dict, *, text: str = "") -> str:
+def finish_text(report: EditReport, *, text: str = "") -> str:
     """'**Done** in 4.7 s — the picture now shows rain.' once a run is over."""
-    seconds = report.get("seconds")
-    took = f" in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
-    stopped_at = report.get("stopped_at")
-    if stopped_at is not None:
+    took = f" in {report.seconds:.1f} s"
+    if report.stopped_at is not None:
         return (
-            f"**Stopped** at step {stopped_at} of {report.get('steps', '?')}{took} — "
+            f"**Stopped** at step {report.stopped_at} of {report.steps}{took} — "
             "the picture shows the edit so far."
         )
     return f"**Done**{took} — {outcome(report, text=text)}."
 
 
-def outcome(report: dict, *, text: str = "") -> str:
+def outcome(report: EditReport, *, text: str = "") -> str:
     """What the finished edit did, from the recognition, the match and the world's measure."""
-    mode = report.get("mode")
+    mode = report.mode
     if mode == "text":
         return f"the picture now follows your words “{_short(text)}”"
     words = f", with your words “{_short(text)}”" if mode in ("mix", "blend") else ""
     return _sound_outcome(report) + words
 
 
-def _sound_outcome(report: dict) -> str:
+def _sound_outcome(report: EditReport) -> str:
     """What the sound did to the picture (its own run, in the mix and blend modes too)."""
-    recognition = report.get("recognition") or {}
-    if recognition.get("known") is False:
+    recognition = report.recognition
+    if recognition is not None and not recognition.known:
         return "this world does not know the sound, so the picture may not match it"
-    if (report.get("sound_match") or {}).get("known") is False:
+    if report.sound_match is not None and report.sound_match.known is False:
         return "the picture changed little: the sound is unlike what this world draws"
     rises = measured_changes(report)
-    event = recognition.get("event")
+    event = recognition.event if recognition is not None else None
     if event and rises.get(event, 0.0) >= NOTICEABLE:
         return f"the picture now shows {event}"
     top = max(rises.items(), key=lambda kv: kv[1], default=(None, 0.0))
@@ -95,30 +95,25 @@ def _sound_outcome(report: dict) -> str:
     return "the picture now follows the sound"
 
 
-def finish_details(report: dict) -> str:
+def finish_details(report: EditReport) -> str:
     """Every number behind the summary, each with what it means."""
     lines = []
-    for phase, values in (report.get("phases") or {}).items():
-        before, after = values.get("similarity_before"), values.get("similarity_after")
-        if isinstance(before, (int, float)) and isinstance(after, (int, float)):
-            target = "the sound" if phase == "sound" else "your words"
-            lines.append(
-                f"- Similarity to {target}: {before:.3f} at the start → {after:.3f} at the end "
-                "(CLIP cosine, −1 … 1; higher is closer)."
-            )
-    loss = (report.get("losses") or {}).get("total")
-    if isinstance(loss, (int, float)):
+    for phase, values in report.phases.items():
+        target = "the sound" if phase == "sound" else "your words"
+        lines.append(
+            f"- Similarity to {target}: {values.similarity_before:.3f} at the start → "
+            f"{values.similarity_after:.3f} at the end (CLIP cosine, −1 … 1; higher is closer)."
+        )
+    loss = report.main.losses.get("total") if report.main else None
+    if loss is not None:
         lines.append(f"- Final loss {loss:.4f} (what the optimiser lowered).")
-    per_step = report.get("seconds_per_step")
-    if isinstance(per_step, (int, float)):
-        steps = report.get("stopped_at") or report.get("steps", "?")
-        device = report.get("device", "this machine")
-        lines.append(f"- {steps} steps, {per_step:.2f} s per step on {device}.")
-    recognition = report.get("recognition")
+    steps = report.stopped_at or report.steps
+    lines.append(f"- {steps} steps, {report.seconds_per_step:.2f} s per step on {report.device}.")
+    recognition = report.recognition
     if recognition:
         lines.append(
-            f"- Heard as {recognition['event']} (score {recognition['score']:.2f}; the world "
-            f"knows a sound from {recognition['threshold']:.2f} up)."
+            f"- Heard as {recognition.event} (score {recognition.score:.2f}; the world "
+            f"knows a sound from {recognition.threshold:.2f} up)."
         )
     changes = measured_changes(report)
     if changes:
@@ -128,9 +123,9 @@ def finish_details(report: dict) -> str:
     return "\n".join(lines)
 
 
-def measured_changes(report: dict) -> dict[str, float]:
+def measured_changes(report: EditReport) -> dict[str, float]:
     """name -> edited minus source, for what the world's measure reads off both pictures."""
-    source, edited = report.get("probe_source"), report.get("probe_edited")
+    source, edited = report.probe_source, report.probe_edited
     if not isinstance(source, dict) or not isinstance(edited, dict):
         return {}
     return {k: edited[k] - source[k] for k in source if k in edited}

@@ -10,12 +10,15 @@ The front door::
     result.images["sound"]  # uint8 [H, W, 3]
 
 ``run_edit`` gives the same edit step by step (an :class:`EditRun`: iterate it, ``stop()`` it,
-then ``result()``). The library never imports gradio; the app lives in ``demo/`` and ``app.py``.
+then ``result()``). ``result.report`` is an :class:`EditReport` (``to_dict()`` is report.json);
+``run.recognition`` a :class:`Recognition` of the sound. The library never imports gradio; the
+app lives in ``demo/`` and ``app.py``.
 """
 
 from soundedit import soundscapes  # noqa: E402,F401  (the embedded world registers itself)
 from soundedit.bundle import Bundle, load_bundle
 from soundedit.edit.pipeline import EditResult, EditRun, run_edit, run_to_end
+from soundedit.edit.report import EditReport, PhaseReport, Recognition, SoundMatch
 from soundedit.errors import (
     AudioError,
     CheckpointError,
@@ -33,10 +36,14 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "EditConfig",
+    "EditReport",
     "EditRequest",
     "EditResult",
     "EditRun",
+    "PhaseReport",
+    "Recognition",
     "SoundEditError",
+    "SoundMatch",
     "WeightsNotFoundError",
     "__version__",
     "load_bundle",

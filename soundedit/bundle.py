@@ -45,8 +45,8 @@ class Bundle:
     audio_encoder: Any  # soundedit.encoders.audio.AudioEncoder
     identity: Any | None = None  # soundedit.encoders.identity.IdentityModel, faces only
     defaults: EditConfig = field(default_factory=EditConfig)  # the settings that suit it
-    # Hook: unit sound embedding [1, D] -> a Recognition (event, score, threshold, known,
-    # as_dict()); None for worlds that cannot tell a sound they know from one they do not.
+    # Hook: unit sound embedding [1, D] -> a soundedit.edit.report.Recognition (event, score,
+    # threshold, known); None for worlds that cannot tell a sound they know from one they do not.
     recognise: Callable[[Any], Any] | None = None
     known_sounds: tuple[str, ...] = ()  # plain names of the sounds the world knows (messages)
     # Hook: uint8 images [H, W, 3] -> one {quantity: value} dict per image, what the world reads

@@ -10,6 +10,8 @@ RAIN = Path(__file__).resolve().parents[1] / "assets" / "sounds" / "rain.wav"
 def test_the_front_door_exports_the_users_path():
     for name in ("load_bundle", "EditRequest", "run_edit", "run_to_end", "EditResult", "EditRun"):
         assert name in soundedit.__all__ and hasattr(soundedit, name)
+    for name in ("EditReport", "PhaseReport", "Recognition", "SoundMatch"):  # the result's types
+        assert name in soundedit.__all__ and hasattr(soundedit, name)
 
 
 def test_the_front_door_edits_the_default_world(tmp_path):
@@ -21,3 +23,9 @@ def test_the_front_door_edits_the_default_world(tmp_path):
     assert steps == [1, 2, 3]
     assert result.images["sound"].shape == result.images["source"].shape
     assert (result.images["sound"] != result.images["source"]).any()
+    report = result.report
+    assert isinstance(report, soundedit.EditReport)
+    assert isinstance(run.recognition, soundedit.Recognition)
+    assert report.recognition == run.recognition
+    assert isinstance(report.phases["sound"], soundedit.PhaseReport) and report.main.steps == 3
+    assert report.to_dict()["recognition"]["event"] == run.recognition.event

@@ -187,12 +187,13 @@ def run_edit_command(args: argparse.Namespace) -> int:
             )
     result = run.result()
     paths = write_result(result, args.out, animation=args.frames, frames=args.frames)
-    for notice in result.report["notices"]:
-        print(f"note: {notice}", file=sys.stderr)
     report = result.report
+    for notice in report.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    main = report.main
     print(
-        f"similarity {report['similarity_before']:+.3f} -> {report['similarity_after']:+.3f} "
-        f"in {report['seconds']:.1f} s ({report['seconds_per_step'] * 1000:.0f} ms/step)"
+        f"similarity {main.similarity_before:+.3f} -> {main.similarity_after:+.3f} "
+        f"in {report.seconds:.1f} s ({report.seconds_per_step * 1000:.0f} ms/step)"
     )
     for name, path in paths.items():
         print(f"{name}: {path}")

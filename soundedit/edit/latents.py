@@ -164,9 +164,10 @@ def distance_in_reaches(w_plus: torch.Tensor, generator) -> tuple[float, float]:
     return distance, distance / generator_reach(generator)
 
 
-def check_distance(w_plus: torch.Tensor, generator, *, where: str, notices: list[str]) -> float:
-    """Refuse a W+ latent [1, L, S] far outside the generator's own latents, add a notice when
-    it is somewhat outside; returns its farthest layer's distance in reaches (see above)."""
+def check_distance(w_plus: torch.Tensor, generator, *, where: str, notices) -> float:
+    """Refuse a W+ latent [1, L, S] far outside the generator's own latents, add a notice to
+    ``notices`` (:class:`~soundedit.edit.report.Notices`) when it is somewhat outside; returns
+    its farthest layer's distance in reaches (see above)."""
     distance, ratio = distance_in_reaches(w_plus, generator)
     reach = generator_reach(generator)
     if not ratio <= FAR_REFUSED:  # also NaN: a sum of huge squares overflows to inf
@@ -176,7 +177,7 @@ def check_distance(w_plus: torch.Tensor, generator, *, where: str, notices: list
             f"up to {FAR_REFUSED:g} times that are accepted (was it saved for another generator?)"
         )
     if ratio > FAR_NOTICE:
-        notices.append(
+        notices.add(
             f"{where} lies {ratio:.1f} times farther from this generator's average latent than "
             "its own latents go: expect an unusual picture"
         )

@@ -125,6 +125,7 @@ def edit_steps(
     *,
     config: EditConfig,
     z_source: torch.Tensor | None = None,
+    final_preview: bool = True,
 ) -> Iterator[EditStep]:
     """Optimise the latent towards ``target``; yields one :class:`EditStep` per step.
 
@@ -141,13 +142,14 @@ def edit_steps(
         config: the run's settings.
         z_source: the source's z [1, S] (``space="z"`` only; ``w_source`` must be its latent
             at ``config.truncation``).
+        final_preview: False leaves the last step without a preview, for a caller that renders
+            the result itself (the pipeline): the final latent is then decoded once.
 
     Raises:
         ConfigError: a wrong shape, NaN in ``w_source``, or ``space="z"`` without ``z_source``.
     """
     _check_inputs(bundle, target, w_source)
-    G, clip = bundle.generator, bundle.clip
-    device = G.mean_w.device
+    G, clip, device = bundle.generator, bundle.clip, bundle.generator.mean_w.device
     w_source = w_source.detach().to(device, torch.float32)
     target = target.detach().to(device, torch.float32)
     latent, to_w_plus = _latent(G, config, w_source, z_source)
@@ -159,10 +161,7 @@ def edit_steps(
     optimizer = torch.optim.Adam(params, lr=config.lr)
     rng = torch.Generator().manual_seed(config.seed)  # the latent noise
     for i in range(config.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(
-                i / config.steps, config.lr, rampup=config.rampup, rampdown=config.rampdown
-            )
+        _set_learning_rate(optimizer, i / config.steps, config)
         w = to_w_plus(latent)  # [1, L, S]
         with _autocast(device, config.autocast):
             # fp32 images into CLIP: its antialiased resize has no bf16 backward on the CPU;
@@ -177,7 +176,14 @@ def edit_steps(
         del w, images, embed, id_embed, terms
         with torch.no_grad():
             w = to_w_plus(latent)
-        yield _step_record(bundle, config, i, w, mask_logits, values, similarity, target)
+        previews = final_preview or i + 1 < config.steps
+        yield _step_record(bundle, config, i, w, mask_logits, values, similarity, target, previews)
+
+
+def _set_learning_rate(optimizer, t: float, config: EditConfig) -> None:
+    """The schedule's learning rate at ``t`` = step / steps (ramped up and down)."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(t, config.lr, rampup=config.rampup, rampdown=config.rampdown)
 
 
 def _mask_logits(G, config: EditConfig, device) -> torch.Tensor | None:
@@ -255,10 +261,10 @@ def _loss_terms(config, embed, source_embed, target, latent, anchor, mask_logits
     return terms, similarity
 
 
-def _step_record(bundle, config, i, w, mask_logits, values, similarity, target) -> EditStep:
+def _step_record(bundle, config, i, w, mask_logits, values, similarity, target, previews):
     step = i + 1
     preview = preview_similarity = None
-    if config.preview_every and step % config.preview_every == 0:
+    if previews and config.preview_every and step % config.preview_every == 0:
         with torch.no_grad(), _autocast(w.device, config.autocast):
             images = bundle.generator.synthesis(w.detach()).float()
             preview = to_uint8(images)

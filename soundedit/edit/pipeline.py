@@ -1,12 +1,12 @@
 """The high-level edit: from a sound (and/or words) to edited images, as a run you iterate.
 
 ``run_edit(bundle, request)`` checks the request, resolves its settings
-(:func:`~soundedit.settings.resolve`), loads and shapes the sound (gain, a second sound
-mixed in), embeds it, picks the source latent (the world's start for a seed, the seed as drawn,
-a latent file or a projected photo) and returns
-an :class:`EditRun`: iterate it for the :class:`~soundedit.edit.optimize.EditStep` records, call
-``stop()`` to end it after the current step, and ``result()`` for the :class:`EditResult`, after a
-full run or an early stop alike. Modes:
+(:func:`~soundedit.settings.resolve`), prepares its targets and source
+(:mod:`soundedit.edit.targets`: the sound shaped and embedded, the words embedded, the world's
+start for a seed, the seed as drawn, a latent file or a photo) and returns an :class:`EditRun`:
+iterate it for the :class:`~soundedit.edit.optimize.EditStep` records, call ``stop()`` to end it
+after the current step, and ``result()`` for the :class:`EditResult` and its
+:class:`~soundedit.edit.report.EditReport`, after a full run or an early stop alike. Modes:
 
 - ``"sound"``: one run towards the sound embedding;
 - ``"text"``: one run towards the text embedding;
@@ -22,29 +22,31 @@ SoundScapes evaluation.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
+from safetensors.torch import save_file
 
 from soundedit import strict_json
-from soundedit.audio.signal import NonSound, check_signal
-from soundedit.edit.latents import FAR_NOTICE, check_distance, distance_in_reaches, load_latent
-from soundedit.edit.limits import check_effect, check_request, has_words, unused_inputs
+from soundedit.edit.limits import check_effect, check_request, unused_inputs
 from soundedit.edit.mixing import style_mix
-from soundedit.edit.optimize import (
-    EditStep,
-    blend_targets,
-    edit_steps,
-    source_from_z,
-    to_uint8,
-    z_from_seed,
+from soundedit.edit.optimize import EditStep, edit_steps, to_uint8
+from soundedit.edit.report import (
+    EditReport,
+    Notices,
+    PhaseReport,
+    Recognition,
+    check_outcome,
+    edited_key,
+    report_settings,
+    sound_match,
 )
+from soundedit.edit.targets import Source, Target, prepare_source, prepare_targets
 from soundedit.errors import ConfigError
 from soundedit.settings import EditConfig, EditRequest, resolve
 
@@ -55,16 +57,8 @@ class EditResult:
 
     images: dict[str, np.ndarray]  # "source", "sound", "text", "mixed": uint8 [H, W, 3]
     latents: dict[str, torch.Tensor]  # same keys: W+ [1, L, S] on the CPU
-    report: dict[str, Any]  # JSON-ready summary (see run_edit)
+    report: EditReport  # the summary; report.to_dict() is report.json
     frames: list[np.ndarray] = field(default_factory=list)  # previews in order
-
-
-@dataclass(frozen=True)
-class _Source:
-    w: torch.Tensor | None  # W+ [1, L, S] on the bundle's device (None: a photo not projected)
-    z: torch.Tensor | None  # the seed's z [1, S]; None for a latent file or a photo
-    info: dict  # the report's "source" entry
-    projection: Any = None  # a photo's Projection, run as the first steps of the edit
 
 
 def render_latent(bundle, w_plus: torch.Tensor) -> np.ndarray:
@@ -82,23 +76,16 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     """Check ``request``, prepare targets and source, and return the run (nothing runs yet).
 
     Errors in the request (bad settings, unreadable sound, missing text, a latent of the wrong
-    shape, a photo that is not an image) are raised here, before any step runs.
-
-    The result's report holds: bundle, mode, settings (the resolved :class:`EditConfig` and the
-    inputs), seed, steps, seconds, seconds_per_step, similarity_before / similarity_after and
-    final losses of the main run (the sound run, or the text run in "text" mode), per-phase
-    details, the final layer mask, the source, notices (e.g. "sound cut to 30 s"), recognition
-    and sound_match (see :func:`sound_match`; None without a sound run), ``stopped_at`` (None, or
-    the step of the last run when :meth:`EditRun.stop` ended it early) and, when the bundle has a
-    ``measure`` hook, probe_source / probe_edited / probe: what it reads off each image.
+    shape, a photo that is not an image) are raised here, before any step runs. The result's
+    report is an :class:`~soundedit.edit.report.EditReport`.
     """
     check_request(request)  # every number within the limits shared with the CLI and the app
-    notices: list[str] = []
-    config = resolve(bundle, request, notices)
+    said: list[str] = []  # resolve() speaks in a plain list
+    config = resolve(bundle, request, said)
     check_effect(config, bundle.defaults.truncation)
-    notices += unused_inputs(request, config, bundle.generator.n_latent)
-    targets, recognition = _targets(bundle, request, notices)
-    source = _source(bundle, request, config, notices)
+    notices = Notices([*said, *unused_inputs(request, config, bundle.generator.n_latent)])
+    targets, recognition = prepare_targets(bundle, request, notices)
+    source = prepare_source(bundle, request, config, notices)
     return EditRun(bundle, request, config, targets, source, notices, recognition)
 
 
@@ -115,11 +102,20 @@ class EditRun:
     preview, when previews are on) and, as ``preview_similarity``, the similarity the report
     gives for it, so that a page's last progress line and its summary agree. After
     :meth:`stop` the run ends once the current step is done; the result then holds the latest
-    latents and ``report["stopped_at"]`` is set. ``result()`` runs whatever steps are left (none
-    after a stop) and always returns the same report schema.
+    latents and its report's ``stopped_at`` is set. ``result()`` runs whatever steps are left
+    (none after a stop) and always returns the same report schema.
     """
 
-    def __init__(self, bundle, request, config: EditConfig, targets, source, notices, recognition):
+    def __init__(
+        self,
+        bundle,
+        request: EditRequest,
+        config: EditConfig,
+        targets: list[Target],
+        source: Source,
+        notices: Notices,
+        recognition: Recognition | None,
+    ) -> None:
         self.bundle, self.request, self.config = bundle, request, config
         self._targets, self._source = targets, source
         self._notices, self._recognition = notices, recognition
@@ -129,9 +125,9 @@ class EditRun:
         self._steps = self._run()
 
     @property
-    def recognition(self) -> dict | None:
+    def recognition(self) -> Recognition | None:
         """What the world recognised in the sound, known before any step runs (None without
-        a sound or a recogniser): ``{"event", "score", "threshold", "known"}``."""
+        a sound or a recogniser)."""
         return self._recognition
 
     def __iter__(self) -> Iterator[EditStep]:
@@ -155,9 +151,9 @@ class EditRun:
             if self._stopped:
                 projection.stop()
         w, report = projection.result()
-        self._notices.append(projection.notice(report))
+        self._notices.add(projection.notice(report))
         info = {**self._source.info, "projection": report}
-        self._source = _Source(w.to(self.bundle.device), None, info)
+        self._source = Source(w.to(self.bundle.device), None, info)
 
     def _run(self) -> Iterator[EditStep]:
         if self._source.projection is not None:
@@ -169,13 +165,15 @@ class EditRun:
         # embedding gives the similarity to every target.
         self.source_image, source_embed = _render_and_embed(bundle, source.w)
         images = {"source": self.source_image}
-        phases: dict[str, dict] = {}
+        phases: dict[str, PhaseReport] = {}
         start, last, done = time.perf_counter(), None, 0
         for phase, target in self._targets:
             if self._stopped:
                 break
             phase_start = time.perf_counter()
-            steps = edit_steps(bundle, target, source.w, config=config, z_source=source.z)
+            steps = edit_steps(
+                bundle, target, source.w, config=config, z_source=source.z, final_preview=False
+            )  # the last step is rendered here, once, for the result
             edited_embed = None
             for step in steps:
                 last, done = dataclasses.replace(step, phase=phase), done + 1
@@ -194,7 +192,7 @@ class EditRun:
             if edited_embed is None:  # stopped before the last step
                 images[phase], edited_embed = _render_and_embed(bundle, last.w)
             phases[phase] = _phase_report(last, source_embed, edited_embed, target, phase_start)
-        timing = {"seconds": time.perf_counter() - start, "steps_run": done}
+        timing = (time.perf_counter() - start, done)
         complete = len(phases) == len(self._targets) and last.step == last.total
         stopped_at = None if complete else (0 if last is None else last.step)
         self._result = self._finish(images, latents, phases, frames, timing, stopped_at)
@@ -204,15 +202,29 @@ class EditRun:
         if request.mode == "mix" and {"sound", "text"} <= set(latents):
             latents["mixed"] = style_mix(latents["sound"], latents["text"], config.mix_layer)
             images["mixed"] = render_latent(bundle, latents["mixed"])
-        notices = list(self._notices)
+        notices = Notices(self._notices)
         check_outcome(bundle.generator, latents, phases, config, notices)
         if stopped_at is not None:
-            notices.append(f"stopped at step {stopped_at} of {config.steps}")
-        report = _report(bundle, request, config, phases, timing, self._source.info, notices)
-        report["stopped_at"] = stopped_at
-        report["recognition"] = self._recognition
-        report["sound_match"] = sound_match(bundle, phases.get("sound"), notices, self._recognition)
-        report.update(_measure(bundle, images))
+            notices.add(f"stopped at step {stopped_at} of {config.steps}")
+        match = sound_match(bundle, phases.get("sound"), notices, self._recognition)
+        report = EditReport(
+            bundle=bundle.name,
+            mode=request.mode,
+            settings=report_settings(request, config),
+            seed=request.seed,
+            steps=config.steps,
+            seconds=timing[0],
+            steps_run=timing[1],
+            phases=phases,
+            source=self._source.info,
+            resolution=bundle.generator.resolution,
+            device=str(bundle.device),
+            notices=tuple(notices),
+            stopped_at=stopped_at,
+            recognition=self._recognition,
+            sound_match=match,
+            probe=_measure(bundle, images),
+        )
         return EditResult(images=images, latents=latents, report=report, frames=frames)
 
 
@@ -224,220 +236,15 @@ def _with_result(last: EditStep, image, embed, target, config: EditConfig) -> Ed
     return dataclasses.replace(last, preview=preview, preview_similarity=similarity)
 
 
-def check_outcome(G, latents: dict, phases: dict, config: EditConfig, notices: list[str]) -> None:
-    """Never report nonsense as a result: a run that reached NaN or infinity is an error; a run
-    that left its latent bit-identical to the start, or took it far from the latents the
-    generator ``G`` makes, says so in a notice."""
-    for phase, report in phases.items():
-        values = [report["similarity_before"], report["similarity_after"]]
-        values += list(report["losses"].values())
-        if not torch.isfinite(latents[phase]).all() or not all(map(math.isfinite, values)):
-            raise ConfigError(
-                f"the {phase} run diverged to NaN or infinite values with learning rate "
-                f"{config.lr:g} and lambda_reg {config.lambda_reg:g}; try a smaller learning rate"
-            )
-        _, reaches = distance_in_reaches(latents[phase], G)
-        if reaches > FAR_NOTICE:
-            notices.append(
-                f"the {phase} run went {reaches:.1f} times farther from this generator's average "
-                "latent than its own latents go: expect an unusual picture (a smaller learning "
-                "rate or a larger lambda_reg keeps it closer)"
-            )
-        if torch.equal(latents[phase], latents["source"]):
-            notices.append(
-                f"the {phase} run left the picture exactly as it started: a learning rate of "
-                f"{config.lr:g} is too small to move the latent; try 0.01 or more"
-            )
-
-
-def _phase_report(last: EditStep, source_embed, edited_embed, target, start: float) -> dict:
-    return {
-        "similarity_before": _similarity(source_embed, target),
-        "similarity_after": _similarity(edited_embed, target),
-        "steps": last.step,
-        "losses": last.losses,
-        "layer_mask": list(last.layer_mask) if last.layer_mask else None,
-        "seconds": time.perf_counter() - start,
-    }
-
-
-def recognise_sound(
-    bundle, embedding: torch.Tensor, notices: list[str], non_sound: NonSound | None = None
-) -> dict | None:
-    """The bundle's recognition of a sound embedding [1, D] (None when it has no recogniser).
-
-    Returns ``{"event", "score", "threshold", "known", "signal"}``: ``signal`` is what the
-    signal check found (:func:`~soundedit.audio.signal.check_signal`: silence, DC, a steady
-    tone ...) or None. Such a signal is never known, whatever the recogniser scores; a sound
-    the world does not know adds one notice that says which sounds it does know.
-    """
-    if bundle.recognise is None:
-        return None
-    recognition = bundle.recognise(embedding)
-    if non_sound is not None:
-        recognition = dataclasses.replace(recognition, known=False)
-        notices.append(non_sound_message(bundle, non_sound))
-    elif not recognition.known:
-        notices.append(unknown_sound_message(bundle, recognition))
-    return {**recognition.as_dict(), "signal": non_sound.as_dict() if non_sound else None}
-
-
-def non_sound_message(bundle, non_sound: NonSound) -> str:
-    """Plain words for a signal that is not a sound (silence, DC, a tone, hum, clicks, noise)."""
-    known = ", ".join(bundle.known_sounds[:4]) if bundle.known_sounds else "its own sounds"
-    return (
-        f"This is {non_sound.description}, not a sound from the world, so the edit will not "
-        f"match it: try {known}…"
+def _phase_report(last: EditStep, source_embed, edited_embed, target, start: float):
+    return PhaseReport(
+        similarity_before=_similarity(source_embed, target),
+        similarity_after=_similarity(edited_embed, target),
+        steps=last.step,
+        losses=last.losses,
+        layer_mask=last.layer_mask,
+        seconds=time.perf_counter() - start,
     )
-
-
-def unknown_sound_message(bundle, recognition, *, scores: bool = True) -> str:
-    """Plain words for a sound outside the world (shown before and after a run); ``scores``
-    adds the recogniser's score and threshold."""
-    known = ", ".join(bundle.known_sounds) if bundle.known_sounds else "its own sounds"
-    score, threshold = recognition.score, recognition.threshold
-    numbers = f"score {score:.2f}, below {threshold:.2f}; " if scores else ""
-    return (
-        f"This world knows {known}; this sound is none of them ({numbers}closest: "
-        f"{recognition.event}). The edit will still run, but expect a picture that does not "
-        "match the sound."
-    )
-
-
-def sound_match(
-    bundle, phase: dict | None, notices: list[str], recognition: dict | None = None
-) -> dict | None:
-    """Did the sound run find a picture like the sound? None when there was no sound run.
-
-    Returns ``{"similarity": end similarity, "threshold": the world's known_similarity,
-    "known": bool, or None when the run was shorter than the world's default (the threshold is
-    measured at that length)}``. Any optimisation raises the similarity; a sound like nothing in
-    the world still ends low, and the person is told so in a notice (the app shows it). A sound
-    the bundle's recogniser does not know is never called matched (its notice is already given).
-    """
-    if phase is None:
-        return None
-    threshold = bundle.known_similarity
-    similarity = phase["similarity_after"]
-    known = similarity >= threshold if phase["steps"] >= bundle.defaults.steps else None
-    if recognition is not None and not recognition["known"]:
-        return {"similarity": round(similarity, 4), "threshold": threshold, "known": False}
-    if known is False:
-        notices.append(
-            f"the picture matches this sound only weakly (similarity {similarity:.2f}; sounds "
-            f"the {bundle.name} world draws well reach {threshold:.2f}): expect little change, "
-            "the sound may be unlike anything this world knows"
-        )
-    return {"similarity": round(similarity, 4), "threshold": threshold, "known": known}
-
-
-def _targets(bundle, request: EditRequest, notices: list[str]):
-    """[(phase, target embedding [1, D])] and the sound's recognition (None without one)."""
-    needs_sound = request.mode in ("sound", "mix", "blend")
-    needs_text = request.mode in ("text", "mix", "blend")
-    if needs_sound and request.audio is None:
-        raise ConfigError(f"mode {request.mode!r} needs a sound (audio)")
-    if needs_text and not has_words(request.text):
-        raise ConfigError(f"mode {request.mode!r} needs words (text)")
-    device = bundle.device
-    audio, recognition = None, None
-    if needs_sound:
-        sound = _shaped_sound(request, notices)
-        non_sound = check_signal(sound.samples, sound.rate) if bundle.recognise else None
-        audio = _embed(bundle, sound).to(device)
-        recognition = recognise_sound(bundle, audio, notices, non_sound)
-    text = bundle.clip.embed_text([request.text.strip()]).to(device) if needs_text else None
-    if request.mode == "sound":
-        return [("sound", audio)], recognition
-    if request.mode == "text":
-        return [("text", text)], recognition
-    if request.mode == "mix":
-        return [("sound", audio), ("text", text)], recognition
-    return [("sound", blend_targets(audio, text, request.blend))], recognition
-
-
-def _shaped_sound(request: EditRequest, notices: list[str]):
-    """The request's sound: loaded, mixed with its second sound, at its gain."""
-    from soundedit.audio.io import load_sound
-    from soundedit.audio.shape import apply_gain, mix
-
-    sound = load_sound(request.audio)
-    _sound_notices(sound, "sound", notices)
-    if request.audio2 is not None:
-        second = load_sound(request.audio2)
-        _sound_notices(second, "second sound", notices)
-        if not 0.0 <= request.mix <= 1.0:
-            raise ConfigError(f"mix ratio must be in [0, 1], got {request.mix}")
-        sound = mix(sound, second, request.mix)
-    if request.gain_db:
-        was_silent, sound = sound.silent, apply_gain(sound, request.gain_db)
-        if sound.silent and not was_silent:
-            notices.append(
-                f"a gain of {request.gain_db:g} dB makes the sound silent: the edit follows the "
-                "embedding of silence"
-            )
-    return sound
-
-
-def _embed(bundle, sound) -> torch.Tensor:
-    from soundedit.encoders.audio import embed_sound
-
-    with torch.no_grad():
-        return embed_sound(bundle.audio_encoder, sound).float()
-
-
-def _sound_notices(sound, label: str, notices: list[str]) -> None:
-    if getattr(sound, "truncated", False):
-        notices.append(f"{label} cut to {sound.seconds:g} s (was {sound.source_seconds:.1f} s)")
-    if getattr(sound, "silent", False):
-        notices.append(f"{label} is silent: the edit follows the embedding of silence")
-    if getattr(sound, "scaled_db", 0.0) > 0.0:
-        notices.append(f"{label} peaked {sound.scaled_db:.1f} dB above full scale: scaled down")
-
-
-def source_latent(bundle, request: EditRequest) -> torch.Tensor | None:
-    """The source latent W+ [1, L, S] of a request on the CPU, or None for a photo (projecting
-    one is slow: it happens when the edit runs)."""
-    if request.source_image:
-        return None
-    return _source(bundle, request, resolve(bundle, request), []).w.cpu()
-
-
-def _source(bundle, request: EditRequest, config: EditConfig, notices: list[str]) -> _Source:
-    """The source latent of a seed, a latent file or a projected photo."""
-    G = bundle.generator
-    if request.source_latent and request.source_image:
-        raise ConfigError("give a source latent or a source image, not both")
-    if request.source_latent:
-        w = load_latent(request.source_latent, n_latent=G.n_latent, style_dim=G.style_dim)
-        check_distance(w, G, where=Path(request.source_latent).name, notices=notices)
-        return _Source(
-            w.to(bundle.device), None, {"kind": "latent", "path": str(request.source_latent)}
-        )
-    if request.source_image:  # the photo is checked now, projected when the run starts
-        from soundedit.edit.project import Projection, projection_seconds
-
-        projection = Projection(bundle, request.source_image, max_seconds=projection_seconds())
-        info = {"kind": "image", "path": str(request.source_image)}
-        return _Source(None, None, info, projection)
-    z = start_z(bundle, request.seed, start=request.start)
-    info = {
-        "kind": "seed",
-        "seed": request.seed,
-        "start": request.start,
-        "truncation": config.truncation,
-    }
-    return _Source(source_from_z(G, z, config.truncation), z, info)
-
-
-def start_z(bundle, seed: int, *, start: str = "world") -> torch.Tensor:
-    """The z [1, S] a seeded edit starts from, on the generator's device: the world's start for
-    ``seed`` (``start="world"``: its bundle's ``start`` hook, the seed's own z where it has
-    none) or the seed's own z as drawn (``start="seed"``)."""
-    z = z_from_seed(bundle.generator, seed)  # [1, S]
-    if start == "seed" or bundle.start is None:
-        return z
-    return bundle.start(seed, z).to(z.device)
 
 
 def _render_and_embed(bundle, w_plus: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
@@ -451,51 +258,11 @@ def _similarity(embed: torch.Tensor, target: torch.Tensor) -> float:
     return float((embed * target.float()).sum(-1).mean())
 
 
-def _report(bundle, request, config, phases, timing, source_info, notices) -> dict:
-    """The JSON-ready report of a run (full or stopped; see :func:`run_edit`)."""
-    empty = {"similarity_before": None, "similarity_after": None, "losses": {}, "layer_mask": None}
-    main = phases.get("sound") or phases.get("text") or empty
-    return {
-        "bundle": bundle.name,
-        "generator": bundle.name,
-        "mode": request.mode,
-        "settings": {
-            **dataclasses.asdict(config),
-            "text": request.text,
-            "gain_db": request.gain_db,
-            "mix": request.mix if request.audio2 else None,
-            "blend": request.blend if request.mode == "blend" else None,
-        },
-        "seed": request.seed,
-        "steps": config.steps,
-        "seconds": timing["seconds"],
-        "seconds_per_step": timing["seconds"] / max(timing["steps_run"], 1),
-        "similarity_before": main["similarity_before"],
-        "similarity_after": main["similarity_after"],
-        "losses": main["losses"],
-        "layer_mask": main["layer_mask"],
-        "phases": phases,
-        "source": source_info,
-        "resolution": bundle.generator.resolution,
-        "device": str(bundle.device),
-        "notices": notices,
-    }
-
-
-def _measure(bundle, images: dict[str, np.ndarray]) -> dict:
-    """What the bundle's ``measure`` hook reads off each image ({} without the hook)."""
+def _measure(bundle, images: dict[str, np.ndarray]) -> dict[str, dict] | None:
+    """What the bundle's ``measure`` hook reads off each image (None without the hook)."""
     if bundle.measure is None:
-        return {}
-    by_key = dict(zip(images, bundle.measure(list(images.values())), strict=True))
-    return {
-        "probe_source": by_key["source"],
-        "probe_edited": by_key[_edited_key(images)],
-        "probe": by_key,
-    }
-
-
-def _edited_key(images: dict) -> str:
-    return "sound" if "sound" in images else "text"
+        return None
+    return dict(zip(images, bundle.measure(list(images.values())), strict=True))
 
 
 def write_result(
@@ -508,12 +275,9 @@ def write_result(
     w_mixed when present), report.json, trajectory.gif when ``animation`` and there are previews,
     frames/NNNN.png when ``frames``.
     """
-    from PIL import Image
-    from safetensors.torch import save_file
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    edited = _edited_key(result.images)
+    edited = edited_key(result.images)
     names = {"source": "source", edited: "edited", "mixed": "mixed"}
     if edited != "text":
         names["text"] = "text"
@@ -525,7 +289,7 @@ def write_result(
     paths["latents"] = out / "latents.safetensors"
     save_file(tensors, str(paths["latents"]))
     paths["report"] = out / "report.json"
-    paths["report"].write_text(strict_json.dumps(result.report, indent=2) + "\n")
+    paths["report"].write_text(strict_json.dumps(result.report.to_dict(), indent=2) + "\n")
     if frames and result.frames:
         (out / "frames").mkdir(exist_ok=True)
         for i, frame in enumerate(result.frames):

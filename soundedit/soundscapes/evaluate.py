@@ -238,10 +238,10 @@ def eval_class_edits(edit, source_seeds: list[int], *, base: int, log: Log = pri
         hits = 0
         for i, seed in enumerate(source_seeds):
             result = edit(audio=class_sound(name, base + 1000 * c + i), seed=seed)
-            before, after = result.report["probe_source"], result.report["probe_edited"]
+            before, after = result.report.probe_source, result.report.probe_edited
             hits += after[name] - before[name] >= 0.3
             preservation.append(float(np.mean([abs(after[s] - before[s]) for s in SHAPES])))
-            seconds.append(result.report["seconds"] * (100 / result.report["steps"]))
+            seconds.append(result.report.seconds * (100 / result.report.steps))
         success[name] = hits / len(source_seeds)
         log(f"edit {name}: {success[name]:.2f}")
     return {
@@ -259,7 +259,7 @@ def eval_intensity(edit, source_seeds: list[int], *, base: int) -> float:
         rate, rain = class_sound("rain", base + 5000 + i)
         gains = [-18.0, -12.0, -6.0, 0.0]
         rains = [
-            edit(audio=(rate, rain), gain_db=gain, seed=seed).report["probe_edited"]["rain"]
+            edit(audio=(rate, rain), gain_db=gain, seed=seed).report.probe_edited["rain"]
             for gain in gains
         ]
         rank_correlations.append(spearman(gains, rains))
@@ -277,14 +277,14 @@ def eval_mix_and_text(edit, source_seeds: list[int], *, base: int, mix_layer: in
             mix=0.5,
             seed=seed,
         )
-        before, after = result.report["probe_source"], result.report["probe_edited"]
+        before, after = result.report.probe_source, result.report.probe_edited
         mixing_hits += (after["rain"] > before["rain"] + 0.1) and (
             after["fire"] > before["fire"] + 0.1
         )
         result = edit(
             mode="mix", audio=class_sound("fire", base + 8000 + i), text="heavy rain", seed=seed
         )
-        probe = result.report["probe"]
+        probe = result.report.probe
         latents = result.latents
         kept = torch.equal(latents["mixed"][:, :mix_layer], latents["sound"][:, :mix_layer])
         text_hits += (probe["text"]["rain"] > probe["source"]["rain"] + 0.3) and kept

@@ -172,18 +172,18 @@ def edit_figures(bundle, inside: list[RealClip], *, seeds: int, log: Log = print
                 result = edit_with(
                     bundle, audio=(RATE, clip.samples), seed=HELD_OUT + 10 * (k * seeds + s)
                 )
-                before, after = result.report["probe_source"], result.report["probe_edited"]
+                before, after = result.report.probe_source, result.report.probe_edited
                 hits += after[event] - before[event] >= 0.3
                 total += 1
-                seconds.append(result.report["seconds"])
+                seconds.append(result.report.seconds)
         success[event] = hits / total
         log(f"real edit {event}: {success[event]:.2f} ({total} edits)")
     rank_correlations = []
     for k, clip in enumerate(c for c in inside if c.event == "rain"):
         rains = [
-            edit_with(bundle, audio=(RATE, clip.samples), gain_db=g, seed=HELD_OUT + 10 * k).report[
-                "probe_edited"
-            ]["rain"]
+            edit_with(
+                bundle, audio=(RATE, clip.samples), gain_db=g, seed=HELD_OUT + 10 * k
+            ).report.probe_edited["rain"]
             for g in GAINS
         ]
         rank_correlations.append(spearman(list(GAINS), rains))

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundedit.edit.report import Recognition
 from soundedit.soundscapes.params import CLASSES
 from soundedit.weights_io import load_weights, save_weights
 
@@ -41,24 +42,6 @@ class RecogniserConfig:
     events: tuple[str, ...] = CLASSES  # the world's events, in the order of the prompt rows
     embed_dim: int = 64  # embedding width
     hidden: int = 0  # width of the score's ReLU layer; 0: a logistic regression on the embedding
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """What the world makes of a sound."""
-
-    event: str  # the closest world event (zero-shot, by the class prompts)
-    score: float  # calibrated probability in [0, 1] that the world knows the sound
-    threshold: float  # scores below it are "not a sound of this world"
-    known: bool  # score >= threshold
-
-    def as_dict(self) -> dict:
-        return {
-            "event": self.event,
-            "score": round(self.score, 4),
-            "threshold": round(self.threshold, 4),
-            "known": self.known,
-        }
 
 
 class Recogniser(nn.Module):
@@ -91,7 +74,8 @@ class Recogniser(nn.Module):
         embedding = embedding.reshape(1, -1).to(self.prompts.device)
         score = float(self.score(embedding)[0])
         threshold = float(self.threshold)
-        return Recognition(self.events_of(embedding)[0], score, threshold, score >= threshold)
+        event = self.events_of(embedding)[0]
+        return Recognition(event=event, score=score, threshold=threshold, known=score >= threshold)
 
 
 def fit_recogniser(

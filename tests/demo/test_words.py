@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 from demo.words import (
@@ -14,26 +15,35 @@ from demo.words import (
     running_details,
     running_text,
 )
+from soundedit import EditReport, PhaseReport, Recognition, SoundMatch
 
-RAIN = {"event": "rain", "score": 0.74, "threshold": 0.19, "known": True}
+RAIN = Recognition("rain", 0.74, 0.19, True)
+SOUND_RUN = PhaseReport(0.19, 0.513, steps=100, losses={"total": 0.51}, layer_mask=None,
+                        seconds=4.71)  # fmt: skip
+SOURCE = {"rain": 0.0, "snow": 0.3, "layout": 0.5}
+EDITED = {"rain": 1.0, "snow": 0.05, "layout": 0.41}
 
 
 def sound_report(**fields):
-    report = {
-        "mode": "sound",
-        "steps": 100,
-        "seconds": 4.71,
-        "seconds_per_step": 0.047,
-        "device": "cpu",
-        "stopped_at": None,
-        "recognition": RAIN,
-        "sound_match": {"similarity": 0.51, "threshold": 0.33, "known": True},
-        "losses": {"total": 0.51},
-        "phases": {"sound": {"similarity_before": 0.19, "similarity_after": 0.513}},
-        "probe_source": {"rain": 0.0, "snow": 0.3, "layout": 0.5},
-        "probe_edited": {"rain": 1.0, "snow": 0.05, "layout": 0.41},
-    }
-    return {**report, **fields}
+    report = EditReport(
+        bundle="soundscapes",
+        mode="sound",
+        settings={},
+        seed=0,
+        steps=100,
+        seconds=4.71,
+        steps_run=100,
+        phases={"sound": SOUND_RUN},
+        source={"kind": "seed", "seed": 0},
+        resolution=64,
+        device="cpu",
+        notices=(),
+        stopped_at=None,
+        recognition=RAIN,
+        sound_match=SoundMatch(0.51, 0.33, True),
+        probe={"source": SOURCE, "sound": EDITED},
+    )
+    return dataclasses.replace(report, **fields)
 
 
 def test_done_says_in_plain_words_what_the_picture_now_shows():
@@ -41,11 +51,11 @@ def test_done_says_in_plain_words_what_the_picture_now_shows():
     # no recogniser: what the world's measure saw rise most
     assert outcome(sound_report(recognition=None)) == "the picture now shows more rain"
     # neither hook: plain words all the same
-    plain = sound_report(recognition=None, probe_source=None, probe_edited=None)
+    plain = sound_report(recognition=None, probe=None)
     assert outcome(plain) == "the picture now follows the sound"
-    unknown = sound_report(recognition={**RAIN, "known": False})
+    unknown = sound_report(recognition=dataclasses.replace(RAIN, known=False))
     assert "does not know the sound" in outcome(unknown)
-    weak = sound_report(sound_match={"similarity": 0.1, "threshold": 0.33, "known": False})
+    weak = sound_report(sound_match=SoundMatch(0.1, 0.33, False))
     assert "changed little" in outcome(weak)
     words = outcome(sound_report(mode="text"), text="  heavy   rain at night ")
     assert words == "the picture now follows your words “heavy rain at night”"
@@ -67,7 +77,7 @@ def test_no_number_in_the_plain_words_and_each_one_explained_under_details():
 
 def test_running_words_follow_the_recognised_event_or_the_words():
     assert goal("sound", mode="sound", recognition=RAIN) == "Adding rain"
-    assert goal("sound", mode="sound", recognition={**RAIN, "known": False}) == (
+    assert goal("sound", mode="sound", recognition=dataclasses.replace(RAIN, known=False)) == (
         "Following the sound"
     )
     assert goal("sound", mode="sound", recognition=None) == "Following the sound"
@@ -82,9 +92,8 @@ def test_running_words_follow_the_recognised_event_or_the_words():
 
 
 def test_measured_changes_and_the_progress_bar():
-    assert measured_changes({"probe_source": {"a": 0.25}, "probe_edited": {"a": 0.75}}) == {
-        "a": 0.5
-    }
-    assert measured_changes({}) == {}
+    probe = {"source": {"a": 0.25}, "sound": {"a": 0.75}}
+    assert measured_changes(sound_report(probe=probe)) == {"a": 0.5}
+    assert measured_changes(sound_report(probe=None)) == {}
     assert 'value="40"' in progress_bar(0.4) and 'value="100"' in progress_bar(7.0)
     assert 'value="0"' in progress_bar(-1.0)

@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.pipeline import run_edit, run_to_end, write_result
+from soundedit.edit.report import EditReport, PhaseReport, Recognition, SoundMatch
 from soundedit.errors import ConfigError
 from soundedit.settings import EditRequest
 
@@ -28,19 +29,6 @@ def finish(bundle, **fields):
     return steps, run.result()
 
 
-@dataclasses.dataclass(frozen=True)
-class Recognition:
-    """What a recognise hook returns (the protocol: event, score, threshold, known, as_dict)."""
-
-    event: str
-    score: float
-    threshold: float
-    known: bool
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
 def test_sound_mode_streams_steps_and_reports(sound_bundle, tone):
     items, result = finish(sound_bundle, audio=tone, lambda_reg=0.0, steps=20)
     assert [i.step for i in items] == list(range(1, 21))
@@ -51,7 +39,8 @@ def test_sound_mode_streams_steps_and_reports(sound_bundle, tone):
         6,
         16,
     )
-    report = json.loads(json.dumps(result.report))
+    assert isinstance(result.report, EditReport)
+    report = json.loads(json.dumps(result.report.to_dict()))
     for key in (
         "bundle",
         "generator",
@@ -83,7 +72,7 @@ def test_mix_mode_runs_sound_then_text_and_mixes(sound_bundle, tone):
     assert set(result.images) == {"source", "sound", "text", "mixed"}
     expected = style_mix(result.latents["sound"], result.latents["text"], 2)
     assert torch.equal(result.latents["mixed"], expected)
-    assert set(result.report["phases"]) == {"sound", "text"}
+    assert set(result.report.phases) == {"sound", "text"}
 
 
 def test_blend_of_one_is_the_sound_run(sound_bundle, tone):
@@ -102,7 +91,7 @@ def test_same_request_same_result_and_gain_or_second_sound_change_it(sound_bundl
     _, mixed = finish(sound_bundle, audio=tone, audio2=rain, mix=0.7)
     assert not torch.equal(quiet.latents["sound"], a.latents["sound"])
     assert not torch.equal(mixed.latents["sound"], a.latents["sound"])
-    assert mixed.report["settings"]["mix"] == 0.7
+    assert mixed.report.settings["mix"] == 0.7
 
 
 def test_gradio_style_audio_tuple_is_accepted(sound_bundle):
@@ -122,11 +111,11 @@ def test_a_request_of_inputs_and_settings_splits_them():
 def test_max_steps_variable_caps_every_edit_and_says_so(sound_bundle, tone, monkeypatch):
     monkeypatch.setenv("SOUNDEDIT_MAX_STEPS", "4")
     result = run_to_end(sound_bundle, make_request(audio=tone, steps=10))
-    assert result.report["steps"] == 4 and result.report["settings"]["steps"] == 4
+    assert result.report.steps == 4 and result.report.settings["steps"] == 4
     notice = "10 steps asked, 4 run: SOUNDEDIT_MAX_STEPS=4 caps every edit"
-    assert notice in result.report["notices"]
+    assert notice in result.report.notices
     short = run_to_end(sound_bundle, make_request(audio=tone, steps=3))
-    assert short.report["steps"] == 3 and not any("MAX_STEPS" in n for n in short.report["notices"])
+    assert short.report.steps == 3 and not any("MAX_STEPS" in n for n in short.report.notices)
     for bad in ("0", "x", "5001", "2.5"):
         monkeypatch.setenv("SOUNDEDIT_MAX_STEPS", bad)
         with pytest.raises(ConfigError, match="SOUNDEDIT_MAX_STEPS must be a whole number"):
@@ -143,11 +132,11 @@ def test_stopping_early_gives_the_result_so_far(sound_bundle, tone):
     assert first == [1, 2, 3]
     result = run.result()
     full = run_to_end(sound_bundle, make_request(audio=tone, steps=50))
-    assert set(result.report) == set(full.report)  # one report schema
-    assert result.report["stopped_at"] == 3 and full.report["stopped_at"] is None
-    assert result.report["phases"]["sound"]["steps"] == 3
+    assert set(result.report.to_dict()) == set(full.report.to_dict())  # one report schema
+    assert result.report.stopped_at == 3 and full.report.stopped_at is None
+    assert result.report.phases["sound"].steps == 3
     assert set(result.images) == {"source", "sound"}
-    assert any("stopped at step 3 of 50" in n for n in result.report["notices"])
+    assert any("stopped at step 3 of 50" in n for n in result.report.notices)
 
 
 def test_a_mix_stopped_in_its_sound_run_has_no_text_or_mixed_image(sound_bundle, tone):
@@ -156,15 +145,15 @@ def test_a_mix_stopped_in_its_sound_run_has_no_text_or_mixed_image(sound_bundle,
         if step.step == 2:
             run.stop()
     result = run.result()
-    assert set(result.images) == {"source", "sound"} and result.report["stopped_at"] == 2
+    assert set(result.images) == {"source", "sound"} and result.report.stopped_at == 2
 
 
 def test_stopping_before_the_first_step_keeps_the_source(sound_bundle, tone):
     run = run_edit(sound_bundle, make_request(audio=tone))
     run.stop()
     result = run.result()
-    assert set(result.images) == {"source"} and result.report["stopped_at"] == 0
-    assert result.report["similarity_after"] is None
+    assert set(result.images) == {"source"} and result.report.stopped_at == 0
+    assert result.report.main is None and result.report.to_dict()["similarity_after"] is None
 
 
 def test_a_probe_measures_source_and_edit(sound_bundle, tone):
@@ -173,8 +162,8 @@ def test_a_probe_measures_source_and_edit(sound_bundle, tone):
 
     sound_bundle.measure = measure
     _, result = finish(sound_bundle, audio=tone)
-    assert set(result.report["probe_source"]) == {"brightness"}
-    assert result.report["probe_edited"] != result.report["probe_source"]
+    assert set(result.report.probe_source) == {"brightness"}
+    assert result.report.probe_edited != result.report.probe_source
 
 
 def test_write_result_writes_every_file(sound_bundle, tone, tmp_path):
@@ -200,7 +189,7 @@ def test_source_latent_file_is_used(sound_bundle, tone, tmp_path):
     torch.save(w, tmp_path / "w.pt")
     _, result = finish(sound_bundle, audio=tone, source_latent=str(tmp_path / "w.pt"), steps=2)
     assert torch.equal(result.latents["source"], w)
-    assert result.report["source"]["kind"] == "latent"
+    assert result.report.source["kind"] == "latent"
 
 
 @pytest.mark.parametrize(
@@ -255,8 +244,8 @@ def test_bundle_defaults_fill_the_request(sound_bundle, tone):
         sound_bundle.defaults, steps=4, lambda_reg=0.5, autocast="bf16"
     )
     _, result = finish(sound_bundle, audio=tone, steps=None)
-    settings = result.report["settings"]
-    assert result.report["steps"] == 4 and settings["lambda_reg"] == 0.5
+    settings = result.report.settings
+    assert result.report.steps == 4 and settings["lambda_reg"] == 0.5
     assert settings["autocast"] == "bf16" and settings["truncation"] == 0.7
 
 
@@ -265,16 +254,16 @@ def test_a_world_that_edits_in_z_starts_from_the_seeds_z(sound_bundle, tone, tmp
         sound_bundle.defaults, space="z", latent_noise=0.5, samples=2
     )
     _, result = finish(sound_bundle, audio=tone, lambda_reg=0.0, seed=4)
-    settings = result.report["settings"]
+    settings = result.report.settings
     assert settings["space"] == "z" and settings["latent_noise"] == 0.5
     w = result.latents["sound"]
     assert torch.allclose(w, w[:, :1].expand_as(w))  # one mapped w in every layer
     # A latent file has no z: the world's default falls back to W+ (and says so) ...
     torch.save(torch.randn(1, 6, 16), tmp_path / "w.pt")
     _, result = finish(sound_bundle, audio=tone, source_latent=str(tmp_path / "w.pt"), steps=2)
-    assert result.report["settings"]["space"] == "w+"
-    assert result.report["settings"]["latent_noise"] == 0.0
-    assert any("edited in W+" in n for n in result.report["notices"])
+    assert result.report.settings["space"] == "w+"
+    assert result.report.settings["latent_noise"] == 0.0
+    assert any("edited in W+" in n for n in result.report.notices)
     # ... but asking for z with a file is an error.
     with pytest.raises(ConfigError, match="start from a seed"):
         run_edit(
@@ -285,19 +274,21 @@ def test_a_world_that_edits_in_z_starts_from_the_seeds_z(sound_bundle, tone, tmp
 def test_a_sound_the_world_does_not_know_gets_a_notice(sound_bundle, tone):
     sound_bundle.defaults = dataclasses.replace(sound_bundle.defaults, steps=5)
     _, result = finish(sound_bundle, audio=tone, steps=None)
-    match = result.report["sound_match"]
-    assert match["known"] and match["threshold"] == 0.0  # no threshold: every sound is known
-    assert match["similarity"] == round(result.report["similarity_after"], 4)  # the same number
+    match = result.report.sound_match
+    assert isinstance(match, SoundMatch)
+    assert match.known and match.threshold == 0.0  # no threshold: every sound is known
+    assert match.similarity == result.report.main.similarity_after  # the same number
+    assert result.report.to_dict()["sound_match"]["similarity"] == round(match.similarity, 4)
     sound_bundle.known_similarity = 1.01
     _, result = finish(sound_bundle, audio=tone, steps=None)
-    assert result.report["sound_match"]["known"] is False  # nothing reaches 1.01
-    assert any("matches this sound only weakly" in n for n in result.report["notices"])
+    assert result.report.sound_match.known is False  # nothing reaches 1.01
+    assert any("matches this sound only weakly" in n for n in result.report.notices)
     # A run shorter than the world's default is not judged: the threshold is for full runs.
     _, result = finish(sound_bundle, audio=tone, steps=3)
-    assert result.report["sound_match"]["known"] is None
-    assert not any("only weakly" in n for n in result.report["notices"])
+    assert result.report.sound_match.known is None
+    assert not any("only weakly" in n for n in result.report.notices)
     # Text-only edits have no sound to judge.
-    assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report["sound_match"] is None
+    assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report.sound_match is None
 
 
 class _Recogniser:
@@ -317,15 +308,22 @@ def test_a_bundle_recogniser_is_asked_once_and_reported(sound_bundle, rain):
     bundle = dataclasses.replace(sound_bundle, recognise=recogniser, known_sounds=("rain", "fire"))
     _, result = finish(bundle, audio=rain, steps=2)
     assert len(recogniser.seen) == 1 and recogniser.seen[0].shape == (1, 16)
-    recognition = result.report["recognition"]
-    assert set(recognition) == {"event", "score", "threshold", "known", "signal"}
-    assert recognition["signal"] is None  # noise with a faint tone is a sound
-    unknown = [n for n in result.report["notices"] if "none of them" in n]
-    if recognition["known"]:
+    recognition = result.report.recognition
+    assert isinstance(recognition, Recognition)
+    assert set(result.report.to_dict()["recognition"]) == {
+        "event",
+        "score",
+        "threshold",
+        "known",
+        "signal",
+    }
+    assert recognition.signal is None  # noise with a faint tone is a sound
+    unknown = [n for n in result.report.notices if "none of them" in n]
+    if recognition.known:
         assert not unknown
     else:
         assert unknown and "This world knows rain, fire" in unknown[0]
-        assert result.report["sound_match"]["known"] is False
+        assert result.report.sound_match.known is False
 
 
 def test_an_unknown_sound_is_never_called_matched(sound_bundle, rain):
@@ -334,10 +332,10 @@ def test_an_unknown_sound_is_never_called_matched(sound_bundle, rain):
 
     bundle = dataclasses.replace(sound_bundle, recognise=never)
     _, result = finish(bundle, audio=rain, steps=sound_bundle.defaults.steps)
-    assert result.report["recognition"]["known"] is False
-    assert result.report["sound_match"]["known"] is False
-    assert any("closest: wind" in n for n in result.report["notices"])
-    assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report["recognition"] is None
+    assert result.report.recognition.known is False
+    assert result.report.sound_match.known is False
+    assert any("closest: wind" in n for n in result.report.notices)
+    assert finish(sound_bundle, mode="text", text="x", steps=2)[1].report.recognition is None
 
 
 def test_the_last_step_shows_the_result_and_its_reported_similarity(tiny_bundle):
@@ -348,7 +346,8 @@ def test_the_last_step_shows_the_result_and_its_reported_similarity(tiny_bundle)
     assert [s.step for s in steps if s.preview is not None] == [3, 6, 7]
     assert all(s.preview_similarity is not None for s in steps if s.preview is not None)
     last = steps[-1]
-    assert last.preview_similarity == result.report["similarity_after"]
+    assert last.preview_similarity == result.report.main.similarity_after
+    assert isinstance(result.report.phases["text"], PhaseReport)
     assert np.array_equal(last.preview, result.images["text"])
     assert last.similarity != last.preview_similarity  # why the page no longer shows it
 
@@ -361,24 +360,24 @@ def test_a_steady_tone_is_named_and_never_known_even_when_the_recogniser_knows_i
 
     bundle = dataclasses.replace(sound_bundle, recognise=always, known_sounds=("rain", "fire"))
     _, result = finish(bundle, audio=tone, steps=sound_bundle.defaults.steps)
-    recognition = result.report["recognition"]
-    assert recognition["known"] is False and recognition["event"] == "lightning"
-    assert recognition["signal"] == {"kind": "tone", "description": "a steady 440 Hz tone"}
-    assert result.report["sound_match"]["known"] is False
-    notices = [n for n in result.report["notices"] if "not a sound from the world" in n]
+    recognition = result.report.recognition
+    assert recognition.known is False and recognition.event == "lightning"
+    assert recognition.signal == {"kind": "tone", "description": "a steady 440 Hz tone"}
+    assert result.report.sound_match.known is False
+    notices = [n for n in result.report.notices if "not a sound from the world" in n]
     assert notices == [
         "This is a steady 440 Hz tone, not a sound from the world, so the edit will not match "
         "it: try rain, fire…"
     ]
     # A world without a recogniser says nothing about which sounds it knows: no check.
     _, plain = finish(sound_bundle, audio=tone, steps=2)
-    assert plain.report["recognition"] is None
-    assert not any("not a sound from the world" in n for n in plain.report["notices"])
+    assert plain.report.recognition is None
+    assert not any("not a sound from the world" in n for n in plain.report.notices)
 
 
 def test_a_seed_starts_where_the_world_says_unless_asked_for_the_seed_as_drawn(sound_bundle, tone):
     from soundedit.edit.optimize import z_from_seed
-    from soundedit.edit.pipeline import start_z
+    from soundedit.edit.targets import start_z
 
     sound_bundle.defaults = dataclasses.replace(sound_bundle.defaults, space="z")
     own = z_from_seed(sound_bundle.generator, 4)
@@ -388,7 +387,24 @@ def test_a_seed_starts_where_the_world_says_unless_asked_for_the_seed_as_drawn(s
     assert torch.equal(start_z(sound_bundle, 4, start="seed"), own)
     _, world = finish(sound_bundle, audio=tone, seed=4, steps=2)
     _, drawn = finish(sound_bundle, audio=tone, seed=4, steps=2, start="seed")
-    assert world.report["source"]["start"] == "world" and drawn.report["source"]["start"] == "seed"
+    assert world.report.source["start"] == "world" and drawn.report.source["start"] == "seed"
     assert not torch.equal(world.latents["source"], drawn.latents["source"])
     with pytest.raises(ConfigError, match="start must be one of world, seed"):
         run_edit(sound_bundle, make_request(audio=tone, start="calm"))
+
+
+def test_the_final_latent_is_decoded_once(tiny_bundle, monkeypatch):
+    """The last step's preview is the result's own rendering, not a second decode."""
+    G = tiny_bundle.generator
+    decoded, synthesis = [], G.synthesis
+
+    def counting(w_plus, *args, **kwargs):
+        if not torch.is_grad_enabled():
+            decoded.append(w_plus.detach().cpu().clone())
+        return synthesis(w_plus, *args, **kwargs)
+
+    monkeypatch.setattr(G, "synthesis", counting)
+    steps, result = finish(tiny_bundle, mode="text", text="rain", steps=6, preview_every=3)
+    assert steps[-1].preview is not None  # the last step still shows the result
+    final = result.latents["text"]
+    assert sum(torch.equal(w.reshape(final.shape), final) for w in decoded) == 1

@@ -49,7 +49,7 @@ def run_library(case, folder: Path):
             load_generator(args["checkpoint"])
             return None, None
         request = EditRequest.of(**{"steps": STEPS, **args["request"]})
-        return None, run_to_end(load_bundle(WORLD), request).report
+        return None, run_to_end(load_bundle(WORLD), request).report.to_dict()
     except Exception as e:  # the test judges what came out
         return e, None
     finally:

@@ -7,6 +7,7 @@ picture is refused; every JSON the project writes is strict.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -18,6 +19,7 @@ import torch
 from soundedit.edit.latents import FAR_REFUSED, check_distance, generator_reach
 from soundedit.edit.limits import LIMITS, check_text, check_value
 from soundedit.edit.pipeline import run_to_end
+from soundedit.edit.report import Notices, PhaseReport, check_outcome
 from soundedit.errors import ConfigError, user_message
 from soundedit.settings import EditRequest, resolve
 from soundedit.strict_json import dumps, finite
@@ -69,7 +71,7 @@ def test_one_far_layer_of_a_w_plus_latent_is_enough_to_refuse(layer, hostile_bun
     w = hostile_bundle.generator.mean_w.repeat(1, N_LATENT, 1).clone()  # [1, L, S]
     w[0, layer] += 1e5
     with pytest.raises(ConfigError, match=FAR):
-        check_distance(w, hostile_bundle.generator, where="w.pt", notices=[])
+        check_distance(w, hostile_bundle.generator, where="w.pt", notices=Notices())
 
 
 def test_a_latent_somewhat_out_runs_with_a_notice(hostile_bundle, tmp_path, sound):
@@ -82,19 +84,19 @@ def test_a_latent_somewhat_out_runs_with_a_notice(hostile_bundle, tmp_path, soun
     report = run_to_end(
         hostile_bundle, EditRequest.of(audio=sound, steps=2, source_latent=str(path))
     ).report
-    assert any("expect an unusual picture" in n for n in report["notices"]), report["notices"]
-    assert math.isfinite(report["similarity_after"])
+    assert any("expect an unusual picture" in n for n in report.notices), report.notices
+    assert math.isfinite(report.main.similarity_after)
 
 
 def test_the_generator_s_own_latents_are_all_accepted_without_a_notice(hostile_bundle):
     G = hostile_bundle.generator
     z = torch.randn(64, G.style_dim, generator=torch.Generator().manual_seed(5))
-    notices: list[str] = []
+    notices = Notices()
     with torch.no_grad():
         for w in G.mapping(z):
             ratio = check_distance(G.w_plus(w[None]), G, where="w", notices=notices)
             assert ratio < FAR_REFUSED
-    assert notices == []
+    assert list(notices) == []
 
 
 # ---- numpy numbers are numbers; messages never show a repr ----------------------------------
@@ -238,12 +240,12 @@ def test_truncation_0_is_fine_where_the_edit_moves_w_plus(hostile_bundle, sound)
 def test_a_run_that_cannot_move_the_latent_says_so(hostile_bundle, sound):
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=2, lr=1e-30))
     assert torch.equal(result.latents["sound"], result.latents["source"])
-    assert any("exactly as it started" in n for n in result.report["notices"])
+    assert any("exactly as it started" in n for n in result.report.notices)
 
 
 def test_a_run_that_moves_gives_no_such_notice(hostile_bundle, sound):
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=2))
-    assert not any("exactly as it started" in n for n in result.report["notices"])
+    assert not any("exactly as it started" in n for n in result.report.notices)
 
 
 # ---- strict JSON -------------------------------------------------------------------------
@@ -264,12 +266,12 @@ def test_strict_json_keeps_plain_data_as_it_is():
 
 
 def test_report_json_is_strict_even_when_a_value_is_not_finite(hostile_bundle, sound, tmp_path):
-    import dataclasses
-
-    from soundedit.edit.pipeline import run_to_end, write_result
+    from soundedit.edit.pipeline import write_result
 
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=1))
-    report = {**result.report, "similarity_after": float("nan"), "seconds": float("inf")}
+    sound_run = dataclasses.replace(result.report.phases["sound"], similarity_after=math.nan)
+    phases = {"sound": sound_run}
+    report = dataclasses.replace(result.report, phases=phases, seconds=math.inf)
     paths = write_result(dataclasses.replace(result, report=report), tmp_path, animation=False)
     text = paths["report"].read_text()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c}"))
@@ -284,18 +286,16 @@ def test_cli_report_of_a_valid_edit_is_strict_json(hostile_bundle, sound, tmp_pa
 
 
 def _phase(similarity=0.5):
-    return {"similarity_before": 0.1, "similarity_after": similarity, "losses": {"total": 0.3}}
+    return PhaseReport(0.1, similarity, steps=2, losses={"total": 0.3}, layer_mask=None, seconds=1)
 
 
 @pytest.mark.parametrize("shift", [0.0, 1e3])
 def test_an_edit_that_drifts_far_from_the_generator_says_so(shift, hostile_bundle):
-    from soundedit.edit.pipeline import check_outcome
-
     G = hostile_bundle.generator
     source = G.mean_w.repeat(1, N_LATENT, 1).clone()  # [1, L, S]
     edited = source + 0.01
     edited[0, 0] += shift
-    notices: list[str] = []
+    notices = Notices()
     config = hostile_bundle.defaults
     check_outcome(G, {"source": source, "sound": edited}, {"sound": _phase()}, config, notices)
     assert any("times farther" in n for n in notices) == (shift > 0), notices
@@ -303,14 +303,12 @@ def test_an_edit_that_drifts_far_from_the_generator_says_so(shift, hostile_bundl
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_an_edit_that_diverges_is_an_error_not_a_result(bad, hostile_bundle):
-    from soundedit.edit.pipeline import check_outcome
-
     G = hostile_bundle.generator
     source = G.mean_w.repeat(1, N_LATENT, 1).clone()
     phases = {"sound": _phase(similarity=bad)}
     with pytest.raises(ConfigError) as caught:
         check_outcome(
-            G, {"source": source, "sound": source + 1}, phases, hostile_bundle.defaults, []
+            G, {"source": source, "sound": source + 1}, phases, hostile_bundle.defaults, Notices()
         )
     assert_plain(str(caught.value), r"diverged to NaN or infinite values", "smaller learning rate")
 
@@ -318,7 +316,7 @@ def test_an_edit_that_diverges_is_an_error_not_a_result(bad, hostile_bundle):
 @pytest.mark.parametrize(("gain", "silenced"), [(-120.0, True), (-6.0, False)])
 def test_a_gain_that_silences_the_sound_says_so(gain, silenced, hostile_bundle, sound):
     report = run_to_end(hostile_bundle, EditRequest.of(audio=sound, steps=1, gain_db=gain)).report
-    assert any("makes the sound silent" in n for n in report["notices"]) == silenced
+    assert any("makes the sound silent" in n for n in report.notices) == silenced
 
 
 # ---- settings under which one input cannot reach the picture --------------------------------
@@ -336,12 +334,12 @@ def test_an_input_the_settings_leave_unused_is_named_in_a_notice(
     fields, words, hostile_bundle, sound
 ):
     request = EditRequest.of(audio=sound, text="snow", seed=1, steps=2, **fields)
-    notices = " ".join(run_to_end(hostile_bundle, request).report["notices"])
+    notices = " ".join(run_to_end(hostile_bundle, request).report.notices)
     assert words in notices
 
 
 @pytest.mark.parametrize("fields", [{"mode": "blend", "blend": 0.5}, {"mode": "mix"}])
 def test_settings_that_use_both_inputs_give_no_such_notice(fields, hostile_bundle, sound):
     request = EditRequest.of(audio=sound, text="snow", seed=1, steps=2, **fields)
-    notices = " ".join(run_to_end(hostile_bundle, request).report["notices"])
+    notices = " ".join(run_to_end(hostile_bundle, request).report.notices)
     assert "did not change" not in notices

@@ -185,10 +185,10 @@ def test_a_huge_float_wav_edits_like_the_sound_it_is(hostile_bundle, tmp_path):
     for path in (quiet, huge):
         results.append(run_to_end(hostile_bundle, EditRequest.of(audio=str(path), steps=3)))
     a, b = (r.report for r in results)
-    assert np.isfinite([a["similarity_after"], b["similarity_after"]]).all()
-    assert b["similarity_after"] == a["similarity_after"]  # the same samples: the same edit
+    assert np.isfinite([a.main.similarity_after, b.main.similarity_after]).all()
+    assert b.main.similarity_after == a.main.similarity_after  # the same samples: the same edit
     assert results[1].images["sound"].std() > 0  # not a flat (black) picture
-    assert any("dB above full scale: scaled down" in n for n in b["notices"])
+    assert any("dB above full scale: scaled down" in n for n in b.notices)
 
 
 # ---- the corpus through the page's Run (every case a page can send) ----------------------------

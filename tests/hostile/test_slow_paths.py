@@ -88,8 +88,8 @@ def test_an_edit_from_a_photo_streams_the_projection_and_can_be_stopped_in_it(
         if step.step == 2:
             run.stop()
     result = run.result()
-    assert result.report["stopped_at"] == 0 and result.report["source"]["projection"]["steps"] == 2
-    assert any("stopped at step 2 of" in n for n in result.report["notices"])
+    assert result.report.stopped_at == 0 and result.report.source["projection"]["steps"] == 2
+    assert any("stopped at step 2 of" in n for n in result.report.notices)
     assert set(result.images) == {"source"}
 
 
@@ -100,10 +100,10 @@ def test_an_edit_from_a_photo_at_its_time_limit_says_so_and_edits(
 
     monkeypatch.setenv("SOUNDEDIT_PROJECTION_SECONDS", "0.2")
     result = run_to_end(hostile_bundle, EditRequest.of(audio=sound, source_image=photo, steps=2))
-    assert result.report["source"]["projection"]["ended"] in ("time limit", "done")
-    notices = " ".join(result.report["notices"])
+    assert result.report.source["projection"]["ended"] in ("time limit", "done")
+    notices = " ".join(result.report.notices)
     assert "photo projected into W+" in notices
-    assert result.report["stopped_at"] is None and "sound" in result.images
+    assert result.report.stopped_at is None and "sound" in result.images
 
 
 def test_the_page_shows_projection_progress_before_the_edit(hostile_app, photo, sound):

@@ -77,7 +77,7 @@ def test_the_sounds_that_used_to_do_nothing_show(bundle, name, seed):
     from soundedit.soundscapes.evaluate import class_sound, edit_with
 
     report = edit_with(bundle, audio=class_sound(name, 4321), seed=seed).report
-    before, after = report["probe_source"], report["probe_edited"]
+    before, after = report.probe_source, report.probe_edited
     assert after[name] > before[name] + 0.3, (before, after)
 
 
@@ -86,11 +86,11 @@ def test_rain_sound_makes_rain_and_keeps_the_land(bundle):
     from soundedit.soundscapes.params import SHAPES
 
     report = edit_with(bundle, audio=class_sound("rain", 123), seed=100_000).report
-    assert report["similarity_after"] > report["similarity_before"] + 0.15
-    before, after = report["probe_source"], report["probe_edited"]
+    assert report.main.similarity_after > report.main.similarity_before + 0.15
+    before, after = report.probe_source, report.probe_edited
     assert after["rain"] > before["rain"] + 0.3, (before, after)
     assert max(abs(after[s] - before[s]) for s in SHAPES) < 0.25, (before, after)
-    assert report["sound_match"]["known"]
+    assert report.sound_match.known
 
 
 def test_louder_rain_makes_more_rain(bundle):
@@ -100,7 +100,7 @@ def test_louder_rain_makes_more_rain(bundle):
     # From the calm start, rain is just inside "absent": -18 dB already reads 0.91 and 0 dB 1.0
     # (from the seed as drawn 0.76 and 1.0); -24 dB brings in a trace (0.07).
     rains = [
-        edit_with(bundle, audio=sound, gain_db=gain, seed=100_010).report["probe_edited"]["rain"]
+        edit_with(bundle, audio=sound, gain_db=gain, seed=100_010).report.probe_edited["rain"]
         for gain in (-24.0, 0.0)
     ]
     assert rains[1] > rains[0] + 0.1, rains
@@ -117,6 +117,6 @@ def test_a_beep_is_not_a_sound_of_this_world(bundle):
     t = np.arange(2 * RATE) / RATE
     beep = (0.3 * np.sin(2 * np.pi * 3000 * t)).astype(np.float32)
     report = edit_with(bundle, audio=(RATE, beep), seed=100_000).report
-    assert not report["sound_match"]["known"], report["sound_match"]
-    assert report["recognition"]["signal"]["kind"] == "tone"
-    assert any("a steady 3000 Hz tone, not a sound" in n for n in report["notices"])
+    assert not report.sound_match.known, report.sound_match
+    assert report.recognition.signal["kind"] == "tone"
+    assert any("a steady 3000 Hz tone, not a sound" in n for n in report.notices)

@@ -75,8 +75,8 @@ def test_real_rain_recordings_make_rain(bundle, fold4):
     raised, heard = [], []
     for clip in _first(fold4, 3, event=("rain",)):
         report = edit_with(bundle, audio=(16_000, clip.samples), seed=100_000).report
-        raised.append(report["probe_edited"]["rain"] - report["probe_source"]["rain"])
-        heard.append(report["recognition"]["event"])
+        raised.append(report.probe_edited["rain"] - report.probe_source["rain"])
+        heard.append(report.recognition.event)
     assert "rain" in heard and set(heard) <= {"rain", "sea"}, heard
     assert max(raised) >= 0.3 and sum(raised) > 0.3, raised
 
@@ -86,8 +86,8 @@ def test_a_dog_is_not_a_sound_of_this_world(bundle, fold4):
 
     dog = _first(fold4, 1, category=("dog",))[0]
     report = edit_with(bundle, audio=(16_000, dog.samples), seed=100_000, steps=2).report
-    assert report["recognition"]["known"] is False
-    assert any("none of them" in n for n in report["notices"])
+    assert report.recognition.known is False
+    assert any("none of them" in n for n in report.notices)
 
 
 def test_the_microphone_path_hears_the_right_event(bundle, fold4):

@@ -61,7 +61,8 @@ def test_one_sound_gives_a_recognition():
     known = model(sound[0])
     assert isinstance(known, Recognition) and known.event == CLASSES[int(idx)]
     assert 0.0 <= known.score <= 1.0 and known.known == (known.score >= known.threshold)
-    assert set(known.as_dict()) == {"event", "score", "threshold", "known"}
+    assert set(known.to_dict()) == {"event", "score", "threshold", "known", "signal"}
+    assert known.signal is None  # only the signal check names a signal
 
 
 def test_the_threshold_needs_two_folds():
