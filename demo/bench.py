@@ -91,8 +91,15 @@ def _time_run(handlers: Handlers, form: dict, png: gr.Image, i: int) -> tuple[fl
     for values in handlers.run(form, request=SimpleNamespace(session_hash=f"bench-{i}")):
         view = dict(zip(RUN_OUTPUTS, values, strict=True))
         for name in PICTURES:
-            if isinstance(view[name], np.ndarray):
-                png.postprocess(view[name])  # the PNG file Gradio would send
-        if final is None and isinstance(view["out_source"], np.ndarray):
+            if _picture(view[name]) is not None:
+                png.postprocess(_picture(view[name]))  # the PNG file Gradio would send
+        if final is None and _picture(view["out_source"]) is not None:
             final = time.perf_counter() - start
     return final, time.perf_counter() - start
+
+
+def _picture(value) -> np.ndarray | None:
+    """The picture of a Run output: the array itself, or the value of an update (the result
+    row's pictures come with their visibility)."""
+    value = value.get("value") if isinstance(value, dict) else value
+    return value if isinstance(value, np.ndarray) else None
