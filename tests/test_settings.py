@@ -73,3 +73,9 @@ def test_the_page_sends_only_what_the_visitor_changed(tiny_bundle):
     form = {**shown, "sound": "a.wav", "lr": shown["lr"] * 2}
     request = only_changes(build_request(form), shown)
     assert request.given() == {"lr": shown["lr"] * 2}
+
+
+def test_every_field_but_the_seed_is_a_declared_setting():
+    """A field without its declaration would be refused as an override and offered nowhere."""
+    plain = [f.name for f in dataclasses.fields(EditConfig) if "setting" not in f.metadata]
+    assert plain == ["seed"], "declare EditConfig fields with setting() or number()"
