@@ -29,6 +29,8 @@ MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
 MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
 MODES = ("sound", "text", "mix", "blend")
 MAX_STEPS_ENV = "SOUNDEDIT_MAX_STEPS"  # a cap on every edit's steps, for quick tries and tests
+MAX_SEED = 2**32 - 1  # seeds are 0 ... 2**32 - 1 on every surface (numpy's and JS's safe range)
+SEED = Limit(0, MAX_SEED, integer=True)
 MAX_MIX_LAYER = 32  # more layers than any StyleGAN2 has; resolve checks the generator's own
 
 
@@ -109,6 +111,7 @@ def _settings_of(cls: type) -> tuple[tuple[str, Setting], ...]:
     return tuple(found)
 
 
+_SEED = Setting("the source seed", limit=SEED)
 _STEPS = Page("Steps", slider=(1, MAX_STEPS, 1), elem_id="steps")
 _TRUNCATION = Page(
     "Variety (truncation: lower gives tamer pictures)", panel="start", slider=(0, 1, 0.05)
@@ -183,6 +186,7 @@ class EditConfig:
     def __post_init__(self) -> None:
         for name, spec in settings_of(type(self)).items():  # each value checked here, once
             object.__setattr__(self, name, spec.check(name, getattr(self, name)))
+        object.__setattr__(self, "seed", _SEED.check("seed", self.seed))  # the request's seed
 
 
 @dataclass(frozen=True)

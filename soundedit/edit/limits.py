@@ -14,14 +14,12 @@ import unicodedata
 from soundedit.audio.shape import GAIN_DB_RANGE
 from soundedit.errors import ConfigError, shown
 from soundedit.limit import Limit, number_of
-from soundedit.settings import MAX_MIX_LAYER, settings_of
+from soundedit.settings import MAX_MIX_LAYER, MAX_SEED, SEED, settings_of
 
 __all__ = ["INPUT_LIMITS", "LIMITS", "Limit", "MAX_MIX_LAYER", "MAX_SEED", "check_value"]
 
-MAX_SEED = 2**32 - 1  # seeds are 0 ... 2**32 - 1 on every surface (numpy's and JS's safe range)
-
 INPUT_LIMITS: dict[str, Limit] = {  # the numbers of a request that are not settings
-    "seed": Limit(0, MAX_SEED, integer=True),
+    "seed": SEED,  # checked where it becomes the run's seed (EditConfig)
     "gain_db": Limit(*GAIN_DB_RANGE),
     "mix": Limit(0.0, 1.0),
     "blend": Limit(0.0, 1.0),
@@ -40,9 +38,9 @@ def check_value(key: str, value, name: str | None = None):
 
 def check_request(request) -> None:
     """Refuse an EditRequest with an input outside :data:`INPUT_LIMITS`, or words that hold
-    control characters (see :func:`check_text`). Its overrides are checked where they become
-    settings (:class:`soundedit.settings.EditConfig`), once."""
-    values = {key: getattr(request, key, None) for key in INPUT_LIMITS}
+    control characters (see :func:`check_text`). Its seed and overrides are checked where they
+    become the run's settings (:class:`soundedit.settings.EditConfig`), once."""
+    values = {key: getattr(request, key, None) for key in INPUT_LIMITS if key != "seed"}
     for key, value in values.items():
         if value is not None:
             check_value(key, value)
