@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
+from demo.form import world_settings
 from demo.handlers import RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.session import Sessions
 from demo.worlds import WorldCatalog
@@ -40,7 +41,7 @@ def page_form(handlers: Handlers, world: str, sound: Path, seed: int) -> dict:
     form.update(
         sound=str(sound), sound2=None, mix=0.5, gain_db=0.0, world=world, source="seed",
         seed=seed, latent_file=None, photo=None, mode="sound", text=None, blend=0.5,
-        adaptive_mask=True, mix_layer=picked["mix_layer"]["value"],
+        mix_layer=picked["mix_layer"]["value"],
     )  # fmt: skip
     return form
 
@@ -76,7 +77,7 @@ def time_page(
         medians = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k.endswith("_s")}
         yield {
             "world": world,
-            "steps": bundle.defaults.steps,
+            "steps": world_settings(bundle)["steps"],  # what a run left to the world uses
             "repeats": repeats,
             **{f"median_{k}": round(v, 3) for k, v in medians.items()},
             "page_final_over_edit": round(medians["page_final_s"] / medians["edit_s"], 3),
@@ -90,8 +91,15 @@ def _time_run(handlers: Handlers, form: dict, png: gr.Image, i: int) -> tuple[fl
     for values in handlers.run(form, request=SimpleNamespace(session_hash=f"bench-{i}")):
         view = dict(zip(RUN_OUTPUTS, values, strict=True))
         for name in PICTURES:
-            if isinstance(view[name], np.ndarray):
-                png.postprocess(view[name])  # the PNG file Gradio would send
-        if final is None and isinstance(view["out_source"], np.ndarray):
+            if _picture(view[name]) is not None:
+                png.postprocess(_picture(view[name]))  # the PNG file Gradio would send
+        if final is None and _picture(view["out_source"]) is not None:
             final = time.perf_counter() - start
     return final, time.perf_counter() - start
+
+
+def _picture(value) -> np.ndarray | None:
+    """The picture of a Run output: the array itself, or the value of an update (the result
+    row's pictures come with their visibility)."""
+    value = value.get("value") if isinstance(value, dict) else value
+    return value if isinstance(value, np.ndarray) else None

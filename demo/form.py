@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
 from soundedit.edit.limits import LIMITS, MAX_SEED, check_value
+from soundedit.limit import number_of
+from soundedit.settings import EditRequest, resolve, settings_of
 
 MODES = ("sound", "text", "mix", "blend")
 SOURCES = ("seed", "drawn", "latent", "photo")  # drawn: the seed's own scene, not the world's start
@@ -26,26 +29,28 @@ def new_seed() -> int:
     return random.randint(0, MAX_SEED)
 
 
-# Form fields that override the world's settings (EditConfig fields); the rest are inputs.
-SETTINGS = (
-    "steps",
-    "lr",
-    "lambda_reg",
-    "lambda_id",
-    "truncation",
-    "mix_layer",
-    "preview_every",
-    "adaptive_mask",
-    "guidance",
-)
+# Form fields that override the world's settings: the settings the page offers, as declared on
+# EditConfig (soundedit.settings); the rest of the form are inputs.
+SETTINGS = tuple(name for name, spec in settings_of().items() if spec.page is not None)
+
+
+def world_settings(bundle) -> dict[str, Any]:
+    """The settings the page shows for a world: those a run with no overrides would use."""
+    config = resolve(bundle, EditRequest())
+    return {name: getattr(config, name) for name in SETTINGS}
+
+
+def only_changes(request, shown: dict[str, Any]):
+    """``request`` without the overrides equal to the world's ``shown`` settings: a widget the
+    visitor left at the world's value sends nothing."""
+    changed = {k: v for k, v in request.given().items() if k not in shown or shown[k] != v}
+    return dataclasses.replace(request, overrides=changed)
 
 
 def build_request(form: dict[str, Any]):
     """The EditRequest of the page's values (form field name -> value), or ValueError saying
     what is missing. A setting left out or None takes the world's default (see resolve).
     """
-    from soundedit.settings import EditRequest
-
     mode, source = form.get("mode") or "sound", form.get("source") or "seed"
     _check_form(form, mode, source)
     text = " ".join((form.get("text") or "").split()) or None  # line breaks, tabs: one space
@@ -85,9 +90,13 @@ def _check_form(form: dict[str, Any], mode: str, source: str) -> None:
 
 
 def _setting(key: str, value):
-    """None (the world's default) or the value checked against the shared limits."""
-    if value is None or key in ("adaptive_mask", "guidance"):
-        return value if key != "adaptive_mask" or value is None else bool(value)
-    if key == "preview_every":
-        return max(1, check_value(key, value))
-    return check_value(key, value)
+    """None (the world's default) or the page's value as the setting takes it: a whole number
+    from a slider's float, a checkbox as yes/no. EditConfig checks it (once), in the same words
+    as on the command line."""
+    spec = settings_of()[key]
+    if value is None or spec.choices:
+        return value
+    if spec.limit is None:
+        return bool(value)
+    number = number_of(value, spec.limit.integer)
+    return value if number is None else number

@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from demo.errors import plain_errors, plain_message
-from demo.form import build_request, clamp_seed
+from demo.form import SETTINGS, build_request, clamp_seed, only_changes, world_settings
 from demo.jobfiles import JobFiles
 from demo.reproduce import write_settings
 from demo.results import IMAGE_KEYS, copy_inputs, interpolation_chain, main_image_key, on_screen
@@ -45,20 +45,12 @@ RUN_INPUTS = (  # the Run handler's form fields (the components of the same name
     "world",
     "source",
     "seed",
-    "truncation",
     "latent_file",
     "photo",
     "mode",
     "text",
-    "mix_layer",
     "blend",
-    "steps",
-    "lr",
-    "lambda_reg",
-    "adaptive_mask",
-    "lambda_id",
-    "guidance",
-    "preview_every",
+    *SETTINGS,  # the settings the page offers, as declared on EditConfig
 )
 RUN_OUTPUTS = (
     "watch_source",  # gr.Image: the source, beside the preview at the same size
@@ -81,14 +73,7 @@ RUN_OUTPUTS = (
 WORLD_OUTPUTS = (
     "world_status",
     "world_about",  # the "About this world" fold: size, licence, source
-    "steps",
-    "lr",
-    "lambda_reg",
-    "lambda_id",
-    "truncation",
-    "preview_every",
-    "mix_layer",
-    "guidance",
+    *SETTINGS,  # the world's own settings
 )
 API_OUTPUTS = ("image", "report")
 
@@ -142,20 +127,9 @@ class Handlers:
         except (ValueError, OSError) as e:  # weights missing or damaged: say so in the panel
             rest = (gr.skip(),) * (len(WORLD_OUTPUTS) - 2)
             return (describe(world, error=str(e)), about(world), *rest)
-        d = bundle.defaults
-        n_latent = bundle.generator.n_latent
-        return (
-            describe(world, loaded=True),
-            about(world),
-            d.steps,
-            d.lr,
-            d.lambda_reg,
-            d.lambda_id,
-            d.truncation,
-            d.preview_every,
-            gr.update(maximum=n_latent, value=bundle.mix_layer),
-            d.guidance,
-        )
+        shown = world_settings(bundle)
+        shown["mix_layer"] = gr.update(maximum=bundle.generator.n_latent, value=shown["mix_layer"])
+        return (describe(world, loaded=True), about(world), *shown.values())
 
     @plain_errors
     def show_source(self, name: str, source: str, seed, truncation, latent_file, photo=None):
@@ -211,6 +185,7 @@ class Handlers:
 
     def _run_stream(self, edit_request, world: str, session: str):
         bundle = self.bundle(world)
+        edit_request = only_changes(edit_request, world_settings(bundle))
         hidden = gr.update(value=None, visible=False)
         yield _view(
             watch_source=None,
@@ -320,7 +295,10 @@ class Handlers:
         run_dir = self.sessions.new_run_dir(session)
         written = write_result(result, run_dir, animation=True)
         inputs = copy_inputs(edit_request, run_dir)
-        record = write_settings(run_dir / "settings.json", bundle, edit_request, world, inputs)
+        record = write_settings(
+            run_dir / "settings.json", bundle, edit_request, world, inputs,
+            settings=result.report.settings,
+        )  # fmt: skip
         report = {**result.report.to_dict(), **{k: record[k] for k in ("request", "command")}}
         report = strict_json.finite(report)  # the JSON view and the API get strict JSON too
         files = [str(p) for p in written.values()] + [str(run_dir / "settings.json")]
@@ -406,10 +384,11 @@ class Handlers:
     def _api_stream(self, sound, world, seed, steps, text, mode, session: str):
         world = world or self.catalog.default
         bundle = self.bundle(world)
-        steps = check_value("steps", steps or bundle.defaults.steps)
+        steps = check_value("steps", steps) if steps else None  # 0: the world's own
+        shown = world_settings(bundle)
         edit_request = build_request(
             {"sound": sound, "mode": mode or "sound", "text": text, "seed": seed or 0,
-             "steps": steps, "preview_every": max(1, steps // 10)}
+             "steps": steps, "preview_every": max(1, (steps or shown["steps"]) // 10)}
         )  # fmt: skip
         for kind, value, seconds in self._stream(bundle, edit_request, session):
             if kind == "step" and value.preview is not None:

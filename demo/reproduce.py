@@ -35,17 +35,29 @@ def request_record(request: Any, *, world: str, files: dict[str, str]) -> dict[s
 
 
 def write_settings(
-    path: Path, bundle, request: Any, world: str, files: dict[str, str]
+    path: Path,
+    bundle,
+    request: Any,
+    world: str,
+    files: dict[str, str],
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write settings.json (the request, the resolved settings, the command); returns it."""
+    """Write settings.json (the request, the resolved settings, the command); returns it.
+
+    ``settings``: the settings the run resolved (its report's); left out, resolved here.
+    """
     from soundedit.config import to_dict
     from soundedit.edit.commands import reproduce_command
-    from soundedit.settings import resolve
+    from soundedit.settings import EditConfig, resolve
 
-    command, missing = reproduce_command(bundle, request, world=world, files=files)
+    settings = settings if settings is not None else to_dict(resolve(bundle, request))
+    settings = {name: settings[name] for name in EditConfig.__dataclass_fields__}
+    command, missing = reproduce_command(
+        bundle, request, world=world, files=files, steps=settings["steps"]
+    )
     record = {
         "request": request_record(request, world=world, files=files),
-        "settings": to_dict(resolve(bundle, request)),
+        "settings": settings,
         "command": command,
         "command_note": (
             "Run from the folder holding the downloaded sound files."

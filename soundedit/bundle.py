@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from soundedit.config import from_dict
 from soundedit.errors import ConfigError
-from soundedit.settings import EditConfig
+from soundedit.settings import EditConfig, EditRequest, resolve
 
 DEFAULT_BUNDLE = "soundscapes"  # the embedded world (registered by soundedit.soundscapes)
 GENERATOR_KIND = "stylegan2"
@@ -64,9 +64,9 @@ class Bundle:
 
     @property
     def mix_layer(self) -> int:
-        """The default style-mixing crossover layer."""
-        k = self.defaults.mix_layer
-        return self.generator.n_latent // 2 if k is None else k
+        """The default style-mixing crossover layer (as :func:`~soundedit.settings.resolve`
+        works it out for a request that leaves it to the world)."""
+        return resolve(self, EditRequest()).mix_layer
 
 
 @dataclass(frozen=True)

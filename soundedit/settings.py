@@ -14,85 +14,180 @@
 from __future__ import annotations
 
 import dataclasses
-import math
+import functools
 import numbers
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from soundedit.config import from_dict
 from soundedit.errors import ConfigError, shown
+from soundedit.limit import Limit
 
 MAX_STEPS = 5000  # more is a typo, not an edit: 300 is the paper's setting
 MAX_SAMPLES = 64  # noisy latents per guidance step (each costs a generator and a CLIP pass)
 MODES = ("sound", "text", "mix", "blend")
 MAX_STEPS_ENV = "SOUNDEDIT_MAX_STEPS"  # a cap on every edit's steps, for quick tries and tests
 STARTS = ("world", "seed")  # a seeded source: the world's start for the seed, or the seed as drawn
+MAX_SEED = 2**32 - 1  # seeds are 0 ... 2**32 - 1 on every surface (numpy's and JS's safe range)
+SEED = Limit(0, MAX_SEED, integer=True)
+MAX_MIX_LAYER = 32  # more layers than any StyleGAN2 has; resolve checks the generator's own
+
+
+@dataclass(frozen=True)
+class Page:
+    """How the page offers a setting: its label, its panel and, for a slider, its range."""
+
+    label: str  # the widget's label
+    panel: Literal["start", "guidance", "optimisation"] = "optimisation"  # where it sits
+    slider: tuple[float, float, float] | None = None  # (low, high, step); None: a number box
+    elem_id: str | None = None  # the element id (tests and the page's script find it by it)
+    visible: bool = True  # False: shown only in some modes (see demo.layout)
+    choice_labels: Mapping[str, str] = field(default_factory=dict)  # choice -> its words
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of an edit, declared on its :class:`EditConfig` field: what it accepts, its
+    help line, and where it is offered. The limits table, the command line's flags, the page's
+    widgets and form, the settings file and the reproduce command are all made from these."""
+
+    help: str  # one line: the command line's help
+    limit: Limit | None = None  # accepted numbers; None: a yes/no or a choice (its Literal)
+    flag: bool = True  # offered on the command line as --name-with-dashes
+    page: Page | None = None  # offered on the page (None: not)
+    optional: bool = False  # None is accepted: the value is worked out by resolve()
+    choices: tuple[str, ...] = ()  # filled from the field's Literal type (see settings_of)
+
+    def check(self, name: str, value):
+        """``value`` as the setting holds it (numpy numbers as plain ones), or ConfigError
+        naming ``name`` when it is not accepted."""
+        if value is None and self.optional:
+            return None
+        if self.choices:
+            if value not in self.choices:
+                options = " or ".join(map(repr, self.choices))
+                raise ConfigError(f"{name} must be {options}, got {shown(value)}")
+        elif self.limit is None:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{name} must be true or false, got {shown(value)}")
+        else:
+            kind = numbers.Integral if self.limit.integer else numbers.Real
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ConfigError(f"{name} must be {self.limit.describe()}, got {shown(value)}")
+            return self.limit.check(value, name)
+        return value
+
+
+def setting(default, help: str, **spec) -> Any:
+    """An :class:`EditConfig` field with its :class:`Setting` (``spec``: its other fields)."""
+    return field(default=default, metadata={"setting": Setting(help, **spec)})
+
+
+def number(low: float, high: float, default, help: str, **spec) -> Any:
+    """A numeric setting in [low, high] (``low_open``: low excluded; whole when ``default`` is
+    an int or ``integer`` is given)."""
+    integer = spec.pop("integer", isinstance(default, int))
+    limit = Limit(low, high, integer, spec.pop("low_open", False))
+    return setting(default, help, limit=limit, **spec)
+
+
+def settings_of(cls: type | None = None) -> dict[str, Setting]:
+    """name -> :class:`Setting` of every setting of ``cls`` (default :class:`EditConfig`, or a
+    subclass that adds settings), in field order, with their choices read off their types."""
+    return dict(_settings_of(cls or EditConfig))
+
+
+@functools.cache
+def _settings_of(cls: type) -> tuple[tuple[str, Setting], ...]:
+    hints = typing.get_type_hints(cls)
+    found = []
+    for f in dataclasses.fields(cls):
+        spec = f.metadata.get("setting")
+        if spec is not None:
+            hint = hints[f.name]
+            choices = typing.get_args(hint) if typing.get_origin(hint) is Literal else ()
+            found.append((f.name, dataclasses.replace(spec, choices=tuple(choices))))
+    return tuple(found)
+
+
+_SEED = Setting("the source seed", limit=SEED)
+_STEPS = Page("Steps", slider=(1, MAX_STEPS, 1), elem_id="steps")
+_TRUNCATION = Page(
+    "Variety (truncation: lower gives tamer pictures)", panel="start", slider=(0, 1, 0.05)
+)
+_MIX_LAYER = Page(
+    "Hand-over layer: the sound shapes the layers below it, the words the rest",
+    panel="guidance", slider=(0, 18, 1), visible=False,
+)  # fmt: skip
+_GUIDANCE = Page(
+    "Guidance loss",
+    choice_labels={"cosine": "Cosine (CVPR 2022)", "hinge": "Hinge (Robust, 2023)"},
+)
+_PREVIEW = Page("Preview every N steps", slider=(1, 50, 1), elem_id="preview-every")
 
 
 @dataclass(frozen=True)
 class EditConfig:
-    """Settings of one edit (paper defaults for LSUN-like domains)."""
+    """Settings of one edit (paper defaults for LSUN-like domains).
 
-    steps: int = 300  # Adam steps per run
-    lr: float = 0.1  # peak learning rate
-    lambda_reg: float = 0.008  # weight of the latent regulariser (0 = free generation; z: plain L2)
-    lambda_id: float = 0.0  # weight of the identity loss (faces only)
-    guidance: Literal["cosine", "hinge"] = "cosine"  # CVPR cosine or Robust-paper hinge
-    adaptive_mask: bool = True  # trainable per-layer softmax mask on the regulariser, else plain L2
-    preview_every: int = 10  # decode a preview image every N steps (0 = never)
-    rampup: float = 0.05  # fraction of the run spent warming the lr up from 0
-    rampdown: float = 0.25  # fraction of the run spent ramping the lr down (cosine)
-    seed: int = 0  # seed of the run (the source seed in the pipeline): the latent noise
-    autocast: Literal["off", "bf16"] = "off"  # bf16 autocast of generator and CLIP forward
-    space: Literal["w+", "z"] = "w+"  # what Adam moves: the W+ latent, or the seed's z (mapping)
-    latent_noise: float = 0.0  # std of Gaussian noise on the latent for each guidance sample
-    samples: int = 1  # noisy copies of the latent per step (used when latent_noise > 0)
-    truncation: float = 0.7  # truncation of a seeded source latent
-    mix_layer: int | None = None  # style-mixing crossover k: layers [0, k) from the sound run
-    # (None = half the generator's W+ layers; resolve() fills it in)
+    Each setting is declared here once, with its :class:`Setting` (accepted values, help line,
+    command-line flag, page widget): a field added with :func:`setting` or :func:`number` is
+    checked, offered on the command line and the page, and written to the settings file.
+    """
+
+    steps: int = number(1, MAX_STEPS, 300, "optimisation steps", page=_STEPS)
+    lr: float = number(
+        0.0, 10.0, 0.1, "peak learning rate", low_open=True, page=Page("Learning rate (0 … 10]")
+    )
+    # weight of the latent regulariser (0 = free generation; z: plain L2)
+    lambda_reg: float = number(
+        0.0, 1e4, 0.008, "latent regulariser weight", page=Page("λ_reg (stay near the start)")
+    )
+    adaptive_mask: bool = setting(
+        True,
+        "adaptive layer masking of the latent regulariser (off = plain L2)",
+        page=Page("Adaptive layer masking"),
+    )
+    lambda_id: float = number(
+        0.0, 1e4, 0.0, "identity loss weight (faces)", page=Page("λ_ID (keep identity; faces)")
+    )
+    preview_every: int = number(
+        0, MAX_STEPS, 10, "a preview every N steps (0 = none)", page=_PREVIEW
+    )
+    # CVPR cosine or Robust-paper hinge
+    guidance: Literal["cosine", "hinge"] = setting("cosine", "guidance loss", page=_GUIDANCE)
+    rampup: float = number(
+        0.0, 1.0, 0.05, "fraction of the run warming the lr up from 0", low_open=True, flag=False
+    )
+    rampdown: float = number(
+        0.0, 1.0, 0.25, "fraction of the run ramping the lr down (cosine)", low_open=True,
+        flag=False,
+    )  # fmt: skip
+    seed: int = 0  # seed of the run (the source seed in the pipeline): an input of the request
+    autocast: Literal["off", "bf16"] = setting(
+        "off", "bf16 autocast of generator and CLIP forward", flag=False
+    )
+    space: Literal["w+", "z"] = setting("w+", "what the edit moves: the W+ latent or the seed's z")
+    latent_noise: float = number(
+        0.0, 10.0, 0.0, "std of Gaussian noise on the latent for each guidance sample", flag=False
+    )
+    samples: int = number(
+        1, MAX_SAMPLES, 1, "noisy copies of the latent per step (with latent_noise)", flag=False
+    )
+    truncation: float = number(0.0, 1.0, 0.7, "source truncation (0..1)", page=_TRUNCATION)
+    # style-mixing crossover k: layers [0, k) from the sound run (None = half the generator's
+    # W+ layers; resolve() fills it in)
+    mix_layer: int | None = number(
+        0, MAX_MIX_LAYER, None, "mix mode: layers [0,K) from the sound", integer=True,
+        optional=True, page=_MIX_LAYER,
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        _check_whole("steps", self.steps, 1, MAX_STEPS)
-        _check_range("lr", self.lr, 0.0, 10.0, low_open=True)
-        _check_range("lambda_reg", self.lambda_reg, 0.0, 1e4)
-        _check_range("lambda_id", self.lambda_id, 0.0, 1e4)
-        _check_range("rampup", self.rampup, 0.0, 1.0, low_open=True)
-        _check_range("rampdown", self.rampdown, 0.0, 1.0, low_open=True)
-        _check_choice("guidance", self.guidance, ("cosine", "hinge"))
-        _check_choice("autocast", self.autocast, ("off", "bf16"))
-        _check_choice("space", self.space, ("w+", "z"))
-        _check_range("latent_noise", self.latent_noise, 0.0, 10.0)
-        _check_whole("samples", self.samples, 1, MAX_SAMPLES)
-        _check_range("truncation", self.truncation, 0.0, 1.0)
-        if not isinstance(self.preview_every, int) or self.preview_every < 0:
-            raise ConfigError(
-                f"preview_every must be 0 (never) or more, got {self.preview_every!r}"
-            )
-        if self.mix_layer is not None:
-            _check_whole("mix_layer", self.mix_layer, 0, 10_000)
-
-
-def _check_whole(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be a whole number, got {shown(value)}")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-
-
-def _check_range(name: str, value: float, low: float, high: float, *, low_open=False) -> None:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ConfigError(f"{name} must be in {bracket}{low:g}, {high:g}], got {shown(value)}")
-
-
-def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be {' or '.join(map(repr, choices))}, got {value!r}")
+        for name, spec in settings_of(type(self)).items():  # each value checked here, once
+            object.__setattr__(self, name, spec.check(name, getattr(self, name)))
+        object.__setattr__(self, "seed", _SEED.check("seed", self.seed))  # the request's seed
 
 
 @dataclass(frozen=True)
@@ -127,7 +222,7 @@ class EditRequest:
         Raises:
             ConfigError: a name that is neither an input nor a setting.
         """
-        settings = {f.name for f in dataclasses.fields(EditConfig)} - {"seed"}
+        settings = set(settings_of())
         overrides = {k: fields.pop(k) for k in list(fields) if k in settings}
         inputs = {f.name for f in dataclasses.fields(cls)} - {"overrides"}
         unknown = sorted(set(fields) - inputs)
@@ -162,8 +257,13 @@ def resolve(bundle, request: EditRequest, notices: list[str] | None = None) -> E
     if "seed" in overrides:
         raise ConfigError("seed is an input of the request (EditRequest.seed), not an override")
     defaults = bundle.defaults
-    values = {**dataclasses.asdict(defaults), **overrides, "seed": request.seed}
-    config = from_dict(EditConfig, values, where="edit settings")
+    unknown = sorted(set(overrides) - set(settings_of(type(defaults))))
+    if unknown:
+        raise ConfigError(
+            f"edit settings: unknown setting(s) {', '.join(unknown)}; "
+            f"accepted: {', '.join(sorted(settings_of(type(defaults))))}"
+        )
+    config = dataclasses.replace(defaults, **overrides, seed=request.seed)
     space = _space(request, config.space, "space" in overrides, notices)
     n_latent = bundle.generator.n_latent
     mix_layer = n_latent // 2 if config.mix_layer is None else config.mix_layer

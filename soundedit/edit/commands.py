@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shlex
 import sys
 
@@ -12,8 +11,9 @@ import torch
 
 from soundedit import strict_json
 from soundedit.bundle import DEFAULT_BUNDLE
+from soundedit.edit.limits import LIMITS, argparse_type
 from soundedit.errors import ConfigError
-from soundedit.settings import MODES, STARTS, resolve
+from soundedit.settings import MODES, STARTS, resolve, settings_of
 
 
 def register(subparsers) -> None:
@@ -22,21 +22,11 @@ def register(subparsers) -> None:
     _register_bench(subparsers)
 
 
-# The settings the command line can override (EditConfig fields): flag help. Each becomes
-# --name-with-dashes; left out, the world's default applies (soundedit.settings.resolve).
-OVERRIDE_FLAGS = {
-    "steps": "optimisation steps",
-    "lr": "peak learning rate",
-    "lambda_reg": "latent regulariser weight",
-    "lambda_id": "identity loss weight (faces)",
-    "truncation": "source truncation (0..1)",
-    "mix_layer": "mix mode: layers [0,K) from the sound",
-    "preview_every": "a preview every N steps (0 = none)",
-    "adaptive_mask": "adaptive layer masking of the latent regulariser (off = plain L2)",
-    "guidance": "guidance loss",
-    "space": "what the edit moves: the W+ latent or the seed's z",
-}
-CHOICES = {"guidance": ("cosine", "hinge"), "space": ("w+", "z")}
+# The settings the command line can override: name -> help, each as --name-with-dashes, made
+# from their declarations on EditConfig (soundedit.settings); left out, the world's default
+# applies (soundedit.settings.resolve).
+OVERRIDE_FLAGS = {name: s.help for name, s in settings_of().items() if s.flag}
+CHOICES = {name: s.choices for name, s in settings_of().items() if s.flag and s.choices}
 
 
 def flag(key: str) -> str:
@@ -52,8 +42,7 @@ def _register_edit(subparsers) -> None:
         "source.png, edited.png, latents.safetensors and report.json to --out.",
     )
     _add_inputs(p)
-    for key, help_text in OVERRIDE_FLAGS.items():
-        _add_override(p, key, help_text)
+    add_setting_flags(p)
     p.add_argument("--out", default="edit-output", help="output folder (default edit-output)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument(
@@ -97,25 +86,30 @@ def _add_inputs(p) -> None:
     start.add_argument("--source-image", help="start from a photo projected into the generator")
 
 
-def _add_override(p, key: str, help_text: str) -> None:
-    help_text += " (default: the world's)"
-    if key == "adaptive_mask":
-        p.add_argument(flag(key), action=argparse.BooleanOptionalAction, help=help_text)
-    elif key in CHOICES:
-        p.add_argument(flag(key), choices=CHOICES[key], help=help_text)
-    else:
-        p.add_argument(flag(key), type=_limited(key), help=f"{help_text}; {_range(key)}")
+def add_setting_flags(p, config_type=None) -> None:
+    """A flag for each setting of ``config_type`` (default EditConfig) offered on the command
+    line: yes/no settings as --name / --no-name, choices as choices, numbers within their
+    limits."""
+    for key, spec in settings_of(config_type).items():
+        if not spec.flag:
+            continue
+        help_text = spec.help + " (default: the world's)"
+        if spec.choices:
+            p.add_argument(flag(key), choices=spec.choices, help=help_text)
+        elif spec.limit is None:
+            p.add_argument(flag(key), action=argparse.BooleanOptionalAction, help=help_text)
+        else:
+            p.add_argument(
+                flag(key), type=argparse_type(key, spec.limit),
+                help=f"{help_text}; {spec.limit.describe()}",
+            )  # fmt: skip
 
 
 def _limited(key: str):
-    from soundedit.edit.limits import argparse_type
-
     return argparse_type(key)
 
 
 def _range(key: str) -> str:
-    from soundedit.edit.limits import LIMITS
-
     return LIMITS[key].describe()
 
 
@@ -200,14 +194,14 @@ def run_edit_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def reproduce_command(bundle, request, *, world: str, files: dict[str, str]):
+def reproduce_command(bundle, request, *, world: str, files: dict[str, str], steps=None):
     """``python -m soundedit edit ...`` that repeats ``request`` on the world called ``world``,
     and the overrides the command line cannot express.
 
     Built from the request's fields: the inputs as given (files by the names in ``files``,
-    request field -> file name), and each override that differs from the world's resolved
-    default (a mix layer equal to half the layers needs no flag).
-    The world, seed, mode and (resolved) steps are always written so the command reads alone.
+    request field -> file name) and each override given (the page gives only the settings the
+    visitor changed). The world, seed, mode and steps (``steps``: those the run resolved; left
+    out, resolved here) are always written so the command reads alone.
     """
     args = ["python", "-m", "soundedit", "edit", "--generator", world]
     for key in ("audio", "audio2", "source_latent", "source_image"):
@@ -219,16 +213,15 @@ def reproduce_command(bundle, request, *, world: str, files: dict[str, str]):
     inputs["gain_db"] = request.gain_db or None
     inputs["mix"] = request.mix if request.audio2 is not None else None
     inputs["blend"] = request.blend if request.mode == "blend" else None
-    inputs["steps"] = resolve(bundle, request).steps
-    defaults = resolve(bundle, dataclasses.replace(request, overrides={}))  # what a flag changes
+    inputs["steps"] = steps if steps is not None else resolve(bundle, request).steps
     missing = []
     for key, value in request.given().items():
-        if key == "steps" or value == getattr(defaults, key, None):
+        if key == "steps":
             continue
         if key not in OVERRIDE_FLAGS:
             missing.append(key)
-        elif key == "adaptive_mask":
-            args.append(flag(key) if value else "--no-adaptive-mask")
+        elif isinstance(value, bool):  # a yes/no setting: --name or --no-name
+            args.append(flag(key) if value else flag("no_" + key))
         else:
             inputs[key] = value
     for key, value in inputs.items():

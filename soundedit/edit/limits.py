@@ -1,65 +1,33 @@
 """The accepted range of every number a person sets for an edit: one table for all surfaces.
 
-The CLI's parser (``argparse_type``), the library's :func:`check_request` and the page's form
-all read :data:`LIMITS`, so a value refused in one place is refused everywhere with the same
-words: the option, the accepted range and the value given.
+:data:`LIMITS` is made from the request's inputs (:data:`INPUT_LIMITS`) and the settings as
+:class:`soundedit.settings.EditConfig` declares them. The CLI's parser (``argparse_type``),
+the library and the page's form all read them, so a value refused in one place is refused
+everywhere with the same words: the option, the accepted range and the value given.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import numbers
 import unicodedata
-from dataclasses import dataclass
 
 from soundedit.audio.shape import GAIN_DB_RANGE
 from soundedit.errors import ConfigError, shown
-from soundedit.settings import MAX_STEPS
+from soundedit.limit import Limit, number_of
+from soundedit.settings import MAX_MIX_LAYER, MAX_SEED, SEED, settings_of
 
-MAX_SEED = 2**32 - 1  # seeds are 0 ... 2**32 - 1 on every surface (numpy's and JS's safe range)
-MAX_MIX_LAYER = 32  # more layers than any StyleGAN2 has; the generator checks its own n_latent
+__all__ = ["INPUT_LIMITS", "LIMITS", "Limit", "MAX_MIX_LAYER", "MAX_SEED", "check_value"]
 
-
-@dataclass(frozen=True)
-class Limit:
-    """The accepted values of one numeric setting."""
-
-    low: float  # smallest accepted value (excluded when low_open)
-    high: float  # largest accepted value
-    integer: bool = False  # only whole numbers
-    low_open: bool = False  # True: ``low`` itself is refused (a learning rate of 0)
-
-    def describe(self) -> str:
-        """'a whole number in [0, 4294967295]' / 'a number in (0, 10]'."""
-        kind = "a whole number" if self.integer else "a number"
-        bracket = "(" if self.low_open else "["
-        return f"{kind} in {bracket}{_fmt(self.low)}, {_fmt(self.high)}]"
-
-    def check(self, value, name: str):
-        """``value`` as int (integer limits) or float, or ConfigError naming ``name``."""
-        number = _number(value, self.integer)
-        if number is None or not self._inside(number):
-            raise ConfigError(f"{name} must be {self.describe()}, got {shown(value)}")
-        return number
-
-    def _inside(self, number) -> bool:
-        above = number > self.low if self.low_open else number >= self.low
-        return above and number <= self.high
-
-
-LIMITS: dict[str, Limit] = {
-    "seed": Limit(0, MAX_SEED, integer=True),
-    "steps": Limit(1, MAX_STEPS, integer=True),
-    "lr": Limit(0.0, 10.0, low_open=True),
-    "lambda_reg": Limit(0.0, 1e4),
-    "lambda_id": Limit(0.0, 1e4),
-    "truncation": Limit(0.0, 1.0),
+INPUT_LIMITS: dict[str, Limit] = {  # the numbers of a request that are not settings
+    "seed": SEED,  # checked where it becomes the run's seed (EditConfig)
     "gain_db": Limit(*GAIN_DB_RANGE),
     "mix": Limit(0.0, 1.0),
     "blend": Limit(0.0, 1.0),
-    "mix_layer": Limit(0, MAX_MIX_LAYER, integer=True),
-    "preview_every": Limit(0, MAX_STEPS, integer=True),
+}
+# ... and every numeric setting, from its declaration on soundedit.settings.EditConfig
+LIMITS: dict[str, Limit] = {
+    **INPUT_LIMITS,
+    **{name: s.limit for name, s in settings_of().items() if s.limit is not None},
 }
 
 
@@ -69,10 +37,10 @@ def check_value(key: str, value, name: str | None = None):
 
 
 def check_request(request) -> None:
-    """Refuse an EditRequest with an input or an override outside :data:`LIMITS`, or words
-    that hold control characters (see :func:`check_text`)."""
-    values = {key: getattr(request, key, None) for key in LIMITS}
-    values.update((k, v) for k, v in request.given().items() if k in LIMITS)
+    """Refuse an EditRequest with an input outside :data:`INPUT_LIMITS`, or words that hold
+    control characters (see :func:`check_text`). Its seed and overrides are checked where they
+    become the run's settings (:class:`soundedit.settings.EditConfig`), once."""
+    values = {key: getattr(request, key, None) for key in INPUT_LIMITS if key != "seed"}
     for key, value in values.items():
         if value is not None:
             check_value(key, value)
@@ -151,46 +119,18 @@ def unused_inputs(request, config, n_latent: int) -> list[str]:
     return []
 
 
-def argparse_type(key: str):
-    """A ``type=`` for argparse that accepts only ``LIMITS[key]`` (argparse names the option)."""
-    limit = LIMITS[key]
+def argparse_type(key: str, limit: Limit | None = None):
+    """A ``type=`` for argparse that accepts only ``limit`` (default ``LIMITS[key]``; argparse
+    names the option)."""
+    limit = limit or LIMITS[key]
 
     def parse(text: str):
-        number = _number(text, limit.integer)
-        if number is None or not limit._inside(number):
+        number = number_of(text, limit.integer)
+        if number is None or not limit.inside(number):
             # argparse prefixes "argument --seed:"
-            given = text if _number(text, False) is not None else shown(text)  # 1.5, not '1.5'
+            given = text if number_of(text, False) is not None else shown(text)  # 1.5, not '1.5'
             raise argparse.ArgumentTypeError(f"must be {limit.describe()}, got {given}")
         return number
 
     parse.__name__ = key  # argparse names the type in some messages
     return parse
-
-
-def _number(value, integer: bool):
-    """An int or float from a number or its text; None when it is not one (NaN, 1.5 for ints)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if integer and text.lstrip("+-").isdigit():
-            return int(text)  # exact: "18446744073709551617" would lose digits as a float
-        try:
-            value = float(text)
-        except ValueError:
-            return None
-    if isinstance(value, numbers.Integral):
-        return int(value) if integer else float(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(number):
-        return None
-    if integer:
-        return int(number) if number.is_integer() else None
-    return number
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"

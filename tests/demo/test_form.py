@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demo.form import MAX_SEED, build_request, clamp_seed, new_seed
+from soundedit.settings import resolve
 
 
 def test_sound_mode_needs_a_sound():
@@ -32,9 +33,14 @@ def test_latent_and_photo_sources_need_their_file():
         build_request(dict(sound="a.wav", source="photo"))
 
 
-def test_steps_are_bounded():
+def test_steps_are_bounded(tiny_bundle):
+    """The form passes the page's numbers on as numbers; they are checked once, where they
+    become the run's settings, in the command line's words."""
+    request = build_request(dict(sound="a.wav", steps=0.0, mix_layer=3.0))
+    assert request.given() == {"steps": 0, "mix_layer": 3}
+    assert type(request.given()["mix_layer"]) is int  # a slider's float, as a whole number
     with pytest.raises(ValueError, match=r"steps must be a whole number in \[1, 5000\], got 0"):
-        build_request(dict(sound="a.wav", steps=0))
+        resolve(tiny_bundle, request)
 
 
 def test_request_keeps_only_what_the_mode_uses():

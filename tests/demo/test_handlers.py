@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from demo.form import SETTINGS
 from demo.handlers import API_OUTPUTS, RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.results import on_screen
 from demo.session import Sessions
@@ -25,8 +26,10 @@ def handlers(tiny_bundle, tmp_path):
 
 
 def run_form(**overrides):
-    """The Run handler's form (RUN_INPUTS by name), with the tiny world's small settings."""
-    form = dict(
+    """The Run handler's form (RUN_INPUTS by name), with the tiny world's small settings; a
+    setting not named here is left to the world (None), as a widget the visitor left alone."""
+    form = dict.fromkeys(SETTINGS)
+    form.update(
         sound=None,
         sound2=None,
         mix=0.5,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from demo.form import build_request
+from demo.form import build_request, only_changes, world_settings
 from demo.reproduce import request_record, write_settings
 from soundedit.cli import build_parser
 from soundedit.edit.commands import reproduce_command, request_from_args
@@ -41,13 +41,18 @@ def test_the_seed_as_drawn_is_on_the_command_and_parses_back(tiny_bundle):
 
 
 def test_world_defaults_and_unset_inputs_stay_off_the_command(tiny_bundle):
+    """The page sends only the settings the visitor changed: widgets left at the world's own
+    values add no flag."""
     d = tiny_bundle.defaults
-    request = build_request(
+    form = build_request(
         dict(
             sound="up.wav", mode="sound", steps=d.steps, lr=d.lr, lambda_reg=d.lambda_reg,
             lambda_id=d.lambda_id, seed=4, truncation=d.truncation, guidance=d.guidance,
+            mix_layer=tiny_bundle.generator.n_latent // 2, adaptive_mask=True,
         )
     )  # fmt: skip
+    request = only_changes(form, world_settings(tiny_bundle))
+    assert request.given() == {}
     command, missing = reproduce_command(
         tiny_bundle, request, world="tiny", files={"audio": "sound.wav"}
     )

@@ -1,0 +1,81 @@
+"""Panel 1, the sound: record or upload, a second sound, what the model hears, examples."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from demo.sound import example_label, example_sounds
+from soundedit.audio.shape import GAIN_DB_RANGE
+
+
+def panel(ui: dict) -> None:
+    gr.Markdown("### 1 · Sound")
+    ui["sound"] = gr.Audio(
+        sources=["upload", "microphone"],
+        type="filepath",
+        label="Sound (record or upload)",
+        elem_id="sound",
+    )
+    ui["gain_db"] = gr.Slider(*GAIN_DB_RANGE, value=0, step=1, label="Volume (dB)", elem_id="gain")
+    with gr.Accordion("Mix in a second sound", open=False):
+        ui["sound2"] = gr.Audio(
+            sources=["upload", "microphone"], type="filepath", label="Second sound"
+        )
+        ui["mix"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
+    ui["heard"] = gr.Audio(
+        label="What the model hears",
+        interactive=False,
+        type="numpy",
+        elem_id="heard",
+    )
+    ui["heard_note"] = gr.Markdown("", elem_id="heard-note")
+    _examples(ui)
+
+
+def _examples(ui: dict) -> None:
+    sounds = example_sounds()
+    pictures = [p.with_suffix(".png") for p in sounds]
+    if sounds and all(p.is_file() for p in pictures):
+        # Each example sound has a picture of the scene it was synthesised from. The caption is a
+        # Markdown line above, not the gallery's label, which would sit over the first row.
+        gr.Markdown(
+            "**Example sounds** — click one to use it (the picture is the scene it came from)",
+            elem_id="examples-caption",
+        )
+        ui["examples"] = gr.Gallery(
+            value=[(str(p), example_label(s)) for p, s in zip(pictures, sounds, strict=True)],
+            label="Example sounds", show_label=False, columns=3, height="auto",
+            allow_preview=False, object_fit="cover", buttons=[], interactive=False,
+            elem_id="examples",
+        )  # fmt: skip
+        ui["examples"].select(_example_picker(sounds), None, ui["sound"], api_visibility="private")
+    elif sounds:
+        gr.Examples(
+            examples=[[str(p)] for p in sounds],
+            inputs=[ui["sound"]],
+            example_labels=[example_label(p) for p in sounds],
+            label="Example sounds — click one to use it",
+            examples_per_page=12,
+        )
+
+
+def wire(ui: dict, h) -> None:
+    """What the model hears, and whether the world knows it."""
+    shaping = [ui["world"], ui["sound"], ui["sound2"], ui["mix"], ui["gain_db"]]
+    shaping_events = (ui["sound"].change, ui["sound2"].change, ui["mix"].release)
+    for event in (*shaping_events, ui["gain_db"].release):
+        event(
+            h.hear,
+            shaping,
+            [ui["heard"], ui["heard_note"]],
+            trigger_mode="always_last",
+            api_visibility="private",
+            show_progress="minimal",
+        )
+
+
+def _example_picker(sounds):
+    def pick(evt: gr.SelectData) -> str:
+        return str(sounds[evt.index])
+
+    return pick
