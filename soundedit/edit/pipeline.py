@@ -32,6 +32,7 @@ import torch
 
 from soundedit.edit.latents import load_latent
 from soundedit.edit.limits import check_request
+from soundedit.edit.mapper_use import instant_steps, mapped_start, mapper_use
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import (
     EditStep,
@@ -95,6 +96,18 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     return EditRun(bundle, request, config, targets, source, notices, recognition)
 
 
+def instant_edit(bundle, request: EditRequest) -> EditResult:
+    """The mapped edit of ``request`` in one forward pass of the bundle's mapper (no
+    optimisation): the same result and report as :func:`run_to_end`, ``report["seconds"]``
+    the edit's own time. Fast enough to call on every slider move.
+
+    Raises:
+        ConfigError: as :func:`run_edit`, or the bundle has no mapper, or the source has no
+            latent in the mapper's space (a z mapper needs a seed).
+    """
+    return run_to_end(bundle, dataclasses.replace(request, instant=True))
+
+
 def run_to_end(bundle, request: EditRequest) -> EditResult:
     """Run an edit to its last step and return its result."""
     return run_edit(bundle, request).result()
@@ -114,6 +127,7 @@ class EditRun:
         self._targets, self._source = targets, source
         self._notices, self._recognition = notices, recognition
         self._stopped = False
+        self._mapper_use = mapper_use(bundle, request, config, source.z, notices)
         self._result: EditResult | None = None
         self.source_image: np.ndarray | None = None  # uint8 [H, W, 3], once the first step came
         self._steps = self._run()
@@ -132,7 +146,7 @@ class EditRun:
         return self._result
 
     def _run(self) -> Iterator[EditStep]:
-        bundle, config, source = self.bundle, self.config, self._source
+        bundle, source = self.bundle, self._source
         frames: list[np.ndarray] = []
         latents = {"source": source.w.detach().cpu()}
         # Each latent is synthesised and embedded once: its image goes in the result, its
@@ -145,7 +159,7 @@ class EditRun:
             if self._stopped:
                 break
             phase_start = time.perf_counter()
-            steps = edit_steps(bundle, target, source.w, config=config, z_source=source.z)
+            steps = self._phase_steps(target)
             for step in steps:
                 last, done = dataclasses.replace(step, phase=phase), done + 1
                 if step.preview is not None:
@@ -164,6 +178,17 @@ class EditRun:
         stopped_at = None if complete else (0 if last is None else last.step)
         self._result = self._finish(images, latents, phases, frames, timing, stopped_at)
 
+    def _phase_steps(self, target: torch.Tensor) -> Iterator[EditStep]:
+        """The steps of one run: the mapper's one step (instant), or the optimisation (from the
+        mapper's edit when it warm-starts)."""
+        bundle, config, source = self.bundle, self.config, self._source
+        if self.request.instant:
+            return instant_steps(bundle, target, source.w, source.z, config=config)
+        start = None
+        if self._mapper_use and self._mapper_use["warm_start"]:
+            start = mapped_start(bundle, target, source.w, source.z, config=config)[0]
+        return edit_steps(bundle, target, source.w, config=config, z_source=source.z, start=start)
+
     def _finish(self, images, latents, phases, frames, timing, stopped_at) -> EditResult:
         bundle, request, config = self.bundle, self.request, self.config
         if request.mode == "mix" and {"sound", "text"} <= set(latents):
@@ -175,6 +200,9 @@ class EditRun:
         report = _report(bundle, request, config, phases, timing, self._source.info, notices)
         report["stopped_at"] = stopped_at
         report["recognition"] = self._recognition
+        report["mapper"] = self._mapper_use
+        if request.instant:
+            report["steps"] = 0  # no optimisation step: one pass of the mapper
         report["sound_match"] = sound_match(bundle, phases.get("sound"), notices, self._recognition)
         report.update(_measure(bundle, images))
         return EditResult(images=images, latents=latents, report=report, frames=frames)

@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-MODELS = ("probe", "generator", "clip", "audio", "recogniser")
-REAL_MODELS = ("audio", "recogniser")  # these read --real
+MODELS = ("probe", "generator", "clip", "audio", "recogniser", "mapper")
+REAL_MODELS = ("audio", "recogniser", "mapper")  # these read --real
 
 
 def register(subparsers) -> None:
@@ -54,7 +54,8 @@ def _register_train(sub) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the committed weights (probe, generator, clip, audio)",
+        help="continue from the committed weights (probe, generator, clip, audio), or the "
+        "mapper from its last snapshot in out/mapper/soundscapes/",
     )
     p.add_argument(
         "--stop-after",
@@ -198,6 +199,7 @@ def _run_synth(args) -> int:
 
 def _run_train(args) -> int:
     from soundedit.soundscapes import training
+    from soundedit.soundscapes.mapper_data import train_world_mapper
 
     trainers = {
         "probe": training.train_probe,
@@ -205,6 +207,7 @@ def _run_train(args) -> int:
         "clip": training.train_clip,
         "audio": training.train_audio,
         "recogniser": training.train_recogniser,
+        "mapper": train_world_mapper,
     }
     models = MODELS if args.model == "all" else (args.model,)
     for model in models:
