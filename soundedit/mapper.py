@@ -66,7 +66,10 @@ class LatentMapper(nn.Module):
     def forward(self, latent: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         B, L, S = latent.shape
         layer = torch.eye(L, device=latent.device).expand(B, L, L)  # [B, L, L]
-        cond = target.float()[:, None].expand(B, L, target.shape[-1])  # [B, L, D]
+        # A unit target has entries ~1/sqrt(D) against the latent's ~1: scaled up, the target
+        # weighs as much as the latent from the first step (else the mapper learns one edit
+        # for every target first).
+        cond = target.float()[:, None].expand(B, L, target.shape[-1]) * target.shape[-1] ** 0.5
         x = torch.cat([latent.float() - self.centre, cond, layer], dim=-1)
         return self.head(self.body(x))  # [B, L, S]
 

@@ -257,10 +257,17 @@ def _run_eval(args) -> int:
         )
         print(json.dumps(results, indent=2) if args.json else format_real(results))
         return 0
+    from soundedit.bundle import load_bundle
     from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
+    from soundedit.soundscapes.evaluate_mapper import eval_mapper
 
     base = HELD_OUT if args.first_seed is None else args.first_seed
-    results = evaluate(seeds=args.seeds or 10, steps=args.steps, base=base, log=_log)
+    seeds = args.seeds or 10
+    # The optimisation's rows run cold: its own figures, with or without a mapper.
+    results = evaluate(seeds=seeds, steps=args.steps, base=base, log=_log, warm_start=False)
+    bundle = load_bundle("soundscapes")
+    if bundle.mapper is not None:
+        results["mapper"] = eval_mapper(bundle, seeds=seeds, base=base, log=_log)
     print(json.dumps(results, indent=2) if args.json else format_table(results))
     return 0
 
