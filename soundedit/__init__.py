@@ -10,12 +10,13 @@ The front door::
     result.images["sound"]  # uint8 [H, W, 3]
 
 ``run_edit`` gives the same edit step by step (an :class:`EditRun`: iterate it, ``stop()`` it,
-then ``result()``). The library never imports gradio; the app lives in ``demo/`` and ``app.py``.
+then ``result()``); ``instant_edit`` gives it in one forward pass of the world's mapper. The
+library never imports gradio; the app lives in ``demo/`` and ``app.py``.
 """
 
 from soundedit import soundscapes  # noqa: E402,F401  (the embedded world registers itself)
 from soundedit.bundle import Bundle, load_bundle
-from soundedit.edit.pipeline import EditResult, EditRun, run_edit, run_to_end
+from soundedit.edit.pipeline import EditResult, EditRun, instant_edit, run_edit, run_to_end
 from soundedit.errors import (
     AudioError,
     CheckpointError,
@@ -39,6 +40,7 @@ __all__ = [
     "SoundEditError",
     "WeightsNotFoundError",
     "__version__",
+    "instant_edit",
     "load_bundle",
     "run_edit",
     "run_to_end",
