@@ -12,6 +12,10 @@ full run or an early stop alike. Modes:
 - ``"mix"``: a sound run and a text run, then style mixing at ``mix_layer``;
 - ``"blend"``: one run towards ``normalize(blend * sound + (1 - blend) * text)``.
 
+With ``request.instant`` each run is one forward pass of the bundle's mapper
+(:func:`instant_edit`); otherwise, where the bundle has a mapper, the optimisation starts from
+the mapper's edit unless ``request.warm_start`` is False (:mod:`soundedit.edit.mapper_use`).
+
 What is special about a world reaches the edit only through the bundle's hooks: ``recognise``
 (does the world know this sound), ``measure`` (what the world reads off an image) and its
 defaults. Used by the CLI ``edit``, the Gradio app and the SoundScapes evaluation.
@@ -85,8 +89,10 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     final losses of the main run (the sound run, or the text run in "text" mode), per-phase
     details, the final layer mask, the source, notices (e.g. "sound cut to 30 s"), recognition
     and sound_match (see :func:`sound_match`; None without a sound run), ``stopped_at`` (None, or
-    the step of the last run when :meth:`EditRun.stop` ended it early) and, when the bundle has a
-    ``measure`` hook, probe_source / probe_edited / probe: what it reads off each image.
+    the step of the last run when :meth:`EditRun.stop` ended it early), ``mapper`` (None without
+    one, else ``{"instant", "warm_start"}``: how the bundle's mapper was used; an instant edit
+    reports ``steps`` 0) and, when the bundle has a ``measure`` hook, probe_source /
+    probe_edited / probe: what it reads off each image.
     """
     check_request(request)  # every number within the limits shared with the CLI and the app
     notices: list[str] = []
