@@ -45,7 +45,8 @@ def mapper_use(bundle, request, config: EditConfig, z_source, notices: list[str]
         if request.warm_start:
             notices.append(f"the mapper moves {space} latents: this edit starts from the source")
         return {"instant": False, "warm_start": False}
-    return {"instant": bool(request.instant), "warm_start": bool(request.warm_start)}
+    instant = bool(request.instant)
+    return {"instant": instant, "warm_start": bool(request.warm_start) and not instant}
 
 
 def mapped_start(bundle, target, w_source, z_source, *, config: EditConfig):
