@@ -56,6 +56,9 @@ class Bundle:
     # Hook: (seed, z [1, S]) -> the z [1, S] a seeded edit starts from, given the seed's own z
     # (SoundScapes: the same shapes in a calm scene); None = the seed's own z.
     start: Callable[[int, Any], Any] | None = None
+    # soundedit.edit.mapper.LatentMapper: instant edits and warm starts (None = the world has
+    # none; registry worlds name its file in their entry's ``mapper`` field)
+    mapper: Any | None = None
 
     @property
     def device(self):
@@ -239,9 +242,38 @@ def _load_registry_bundle(entry, device: str) -> Bundle:
     generator_path = resolve(entry.name)
     encoders = _load_encoders(encoder_paths, device)
     generator = load_generator(generator_path, device=device).eval()
-    return Bundle(
+    bundle = Bundle(
         name=entry.name, generator=generator, defaults=registry_defaults(entry), **encoders
     )
+    bundle.mapper = registry_mapper(entry, bundle)
+    return bundle
+
+
+def registry_mapper(entry, bundle: Bundle, *, weights_dir=None):
+    """The mapper named by a registry entry's ``mapper`` field (a pair under the weights
+    folder), checked against ``bundle``; None when the entry names none.
+
+    Raises:
+        WeightsNotFoundError: the entry names a mapper whose files are not there.
+        CheckpointError / ConfigError: the files are damaged or do not fit the bundle.
+    """
+    if not entry.mapper:
+        return None
+    from soundedit.errors import WeightsNotFoundError
+    from soundedit.hub import get_weights_dir
+    from soundedit.mapper import check_mapper, load_mapper
+    from soundedit.weights_io import weight_paths
+
+    stem = get_weights_dir(weights_dir) / entry.mapper
+    if not all(p.is_file() for p in weight_paths(stem)):
+        raise WeightsNotFoundError(
+            f"the {entry.name} mapper {stem}.safetensors/.json is missing; train one with "
+            f"`python -m soundedit train-mapper --generator {entry.name}` or remove the "
+            "registry's mapper field"
+        )
+    mapper = load_mapper(stem, device=bundle.device)
+    check_mapper(bundle, mapper)
+    return mapper
 
 
 def _load_encoders(paths: dict, device: str) -> dict[str, Any]:

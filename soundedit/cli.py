@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here so that `import soundedit` stays light.
     from soundedit import hub_commands
     from soundedit.edit import commands as edit_commands
+    from soundedit.edit import mapper_commands
     from soundedit.gan import commands as gan_commands
     from soundedit.soundscapes import commands as soundscapes_commands
     from soundedit.train import commands as train_commands
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     for register in (
         hub_commands.register,
         edit_commands.register,
+        mapper_commands.register,
         gan_commands.register,
         soundscapes_commands.register,
         train_commands.register,

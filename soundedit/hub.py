@@ -68,6 +68,7 @@ class RegistryEntry:
     files: tuple[str, ...] = ()  # bundle: the files that must be inside its folder
     note: str = ""  # anything a person should know (unconfirmed details, conditions)
     single_source: bool = False  # the only known copy (no mirror): keep one of your own
+    mapper: str = ""  # generators: a latent mapper pair under weights/ (stem), "" = none
 
 
 class EntryStatus(NamedTuple):
@@ -160,6 +161,8 @@ def _validated(entry: RegistryEntry, path: Path) -> RegistryEntry:
     filename = entry.filename or _source_basename(entry.source) or entry.name
     if Path(filename).name != filename:
         raise ConfigError(f"{where}: filename {filename!r} must be a plain file name")
+    if entry.mapper and Path(entry.mapper).name != entry.mapper:
+        raise ConfigError(f"{where}: mapper {entry.mapper!r} must be a plain file name (a stem)")
     return replace(entry, sha256=digest, filename=filename, size_mb=_size_mb(entry, where))
 
 

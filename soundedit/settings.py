@@ -211,6 +211,8 @@ class EditRequest:
     start: Literal["world", "seed"] = "world"
     source_latent: str | None = None  # start from this latent file instead of the seed
     source_image: str | None = None  # start from this photo, projected into W+
+    instant: bool = False  # one forward pass of the world's mapper instead of the optimisation
+    warm_start: bool = True  # the optimisation starts from the mapper's edit (where one exists)
     overrides: Mapping[str, Any] = field(default_factory=dict)  # EditConfig field -> value
 
     @classmethod

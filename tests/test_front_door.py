@@ -8,7 +8,8 @@ RAIN = Path(__file__).resolve().parents[1] / "assets" / "sounds" / "rain.wav"
 
 
 def test_the_front_door_exports_the_users_path():
-    for name in ("load_bundle", "EditRequest", "run_edit", "run_to_end", "EditResult", "EditRun"):
+    names = ("load_bundle", "EditRequest", "run_edit", "run_to_end", "instant_edit", "EditResult")
+    for name in (*names, "EditRun"):
         assert name in soundedit.__all__ and hasattr(soundedit, name)
     for name in ("EditReport", "PhaseReport", "Recognition", "SoundMatch"):  # the result's types
         assert name in soundedit.__all__ and hasattr(soundedit, name)

@@ -144,7 +144,7 @@ def run_example(command: list[str], workdir: Path, timeout: int = 600) -> str:
 
 def test_every_example_runs_or_is_left_out_by_a_listed_rule():
     lines, blocks = bash_lines(), python_blocks()
-    assert len(lines) >= 15 and len(blocks) == 2  # the README's examples were found
+    assert len(lines) >= 15 and len(blocks) == 3  # the README's examples were found
     blocks_all = code_blocks(README.read_text(encoding="utf-8"))
     for language, code, first in [b for b in blocks_all if b[0] not in ("bash", "python")]:
         # e.g. the source tree: no command hides in an unnamed block
@@ -185,10 +185,18 @@ def test_bash_line_runs(number, line, workdir):
 
 @pytest.mark.slow
 def test_library_block_runs(workdir):
-    (number, code), = [(n, c) for n, c in python_blocks() if "load_bundle" in c]
+    (number, code), = [(n, c) for n, c in python_blocks() if "write_result" in c]
     out = run_example([sys.executable, "-c", code], workdir)
     assert "steps=10" in out  # resolve() printed the settings, capped for the test
     assert (workdir / "out" / "rain" / "edited.png").is_file()
+
+
+@pytest.mark.slow
+def test_instant_edit_block_runs(workdir):
+    (number, code), = [(n, c) for n, c in python_blocks() if "instant_edit" in c]
+    code += "\nprint(result.report.mapper, result.images['sound'].shape)\n"
+    out = run_example([sys.executable, "-c", code], workdir)
+    assert "{'instant': True, 'warm_start': False} (64, 64, 3)" in out
 
 
 def free_port() -> int:

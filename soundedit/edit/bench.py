@@ -6,7 +6,8 @@ step (generator forward + backward + CLIP ViT-B/32 + Adam, through :func:`edit_s
 decode milliseconds and peak memory. The CLIP input paths are the authors' (the [-1, 1] image
 upsampled x7, nearest, then average-pooled by size/32 to 224, no CLIP normalisation) and ours
 (one antialiased bilinear resize to 224 plus CLIP's mean/std). Separate rows time the two resize
-paths alone (forward + backward).
+paths alone (forward + backward). The ``instant`` row times the default world's instant edit
+(its mapper: sound chosen -> picture), median of repeats.
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import resource
+import statistics
 import time
 from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
 
-from soundedit.bundle import Bundle
+from soundedit.bundle import DEFAULT_BUNDLE, Bundle, load_bundle
 from soundedit.edit.optimize import edit_steps, source_from_seed, z_from_seed
 from soundedit.encoders.clip import ClipBridge
 from soundedit.settings import EditConfig
 
-CONFIGS = ("256", "1024")
+CONFIGS = ("256", "1024", "instant")  # "instant": the default world's mapper (when it has one)
 
 
 def authors_resize(images: torch.Tensor) -> torch.Tensor:
@@ -103,6 +105,55 @@ def time_edit_step(bundle: Bundle, *, steps: int, autocast: str) -> dict[str, fl
     }
 
 
+def time_instant(bundle: Bundle, *, repeats: int = 21) -> dict:
+    """Median ms of an instant edit (sound chosen -> picture) over ``repeats`` after a warm-up.
+
+    Two figures: the core (embed the sound + map + decode the picture) and the whole library
+    call :func:`~soundedit.edit.pipeline.instant_edit` (also the source picture, similarities,
+    recognition and the world's measurements for the report). The sound is 4 s of seeded noise.
+    """
+    if bundle.mapper is None:
+        return {"config": f"instant-{bundle.name}", "skipped": f"{bundle.name} has no mapper"}
+    from soundedit.edit.mapper import map_edit
+    from soundedit.edit.pipeline import instant_edit
+    from soundedit.encoders.audio import embed_sound
+    from soundedit.settings import EditRequest
+
+    rng = torch.Generator().manual_seed(0)
+    sound = (16_000, (0.1 * torch.randn(64_000, generator=rng)).numpy())
+    G, truncation = bundle.generator, bundle.defaults.truncation
+    z = z_from_seed(G, 0)
+    latent = z if bundle.mapper.config.space == "z" else source_from_seed(G, 0, truncation)
+
+    def core():
+        target = embed_sound(bundle.audio_encoder, sound)
+        _, w = map_edit(bundle, bundle.mapper, target, latent, truncation=truncation)
+        with torch.no_grad():
+            G.synthesis(w)
+
+    request = EditRequest(audio=sound, seed=0, instant=True)
+    return {
+        "config": f"instant-{bundle.name}",
+        "resolution": G.resolution,
+        "instant_core_ms": round(_median_ms(core, repeats, bundle.device), 1),
+        "instant_edit_ms": round(
+            _median_ms(lambda: instant_edit(bundle, request), repeats, bundle.device), 1
+        ),
+    }
+
+
+def _median_ms(fn, repeats: int, device: torch.device) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
 def time_resize(resolution: int, *, device: torch.device, repeats: int = 5) -> Iterator[dict]:
     """Forward + backward ms of the two CLIP input paths for one image of ``resolution``."""
     for name, fn in (("authors", authors_resize), ("ours", our_resize)):
@@ -139,6 +190,9 @@ def run_bench(
     dev = torch.device(device)
     base = {"device": str(dev), "threads": torch.get_num_threads(), "steps": steps}
     for name in configs:
+        if name == "instant":
+            yield {**base, **time_instant(load_bundle(DEFAULT_BUNDLE, device=dev))}
+            continue
         resolution = int(name)
         if resolution >= 1024 and dev.type == "cpu" and skip_slow:
             yield {**base, "config": f"{name}-config-f", "skipped": _SKIP_1024}

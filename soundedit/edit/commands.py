@@ -48,6 +48,15 @@ def _register_edit(subparsers) -> None:
     p.add_argument(
         "--frames", action="store_true", help="also write preview frames and trajectory.gif"
     )
+    p.add_argument(
+        "--instant", action="store_true",
+        help="the world's mapper in one forward pass instead of the optimisation",
+    )  # fmt: skip
+    p.add_argument(
+        "--warm-start", action=argparse.BooleanOptionalAction, default=True,
+        help="start the optimisation from the mapper's edit where the world has a mapper "
+        "(default on)",
+    )  # fmt: skip
     p.set_defaults(func=run_edit_command)
 
 
@@ -156,6 +165,8 @@ def request_from_args(args: argparse.Namespace):
         start=args.start,
         source_latent=args.source_latent,
         source_image=args.source_image,
+        instant=getattr(args, "instant", False),
+        warm_start=getattr(args, "warm_start", True),
         overrides={key: getattr(args, key) for key in OVERRIDE_FLAGS},
     )
 
@@ -224,6 +235,8 @@ def reproduce_command(bundle, request, *, world: str, files: dict[str, str], ste
             args.append(flag(key) if value else flag("no_" + key))
         else:
             inputs[key] = value
+    args += ["--instant"] if request.instant else []
+    args += [] if request.warm_start else ["--no-warm-start"]
     for key, value in inputs.items():
         if value is not None:
             args += [flag(key), _command_value(value)]

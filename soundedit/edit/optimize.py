@@ -126,6 +126,7 @@ def edit_steps(
     config: EditConfig,
     z_source: torch.Tensor | None = None,
     final_preview: bool = True,
+    start: torch.Tensor | None = None,
 ) -> Iterator[EditStep]:
     """Optimise the latent towards ``target``; yields one :class:`EditStep` per step.
 
@@ -144,6 +145,7 @@ def edit_steps(
             at ``config.truncation``).
         final_preview: False leaves the last step without a preview, for a caller that renders
             the result itself (the pipeline): the final latent is then decoded once.
+        start: where Adam starts (a mapper's edit, in the edit's space); None = the source.
 
     Raises:
         ConfigError: a wrong shape, NaN in ``w_source``, or ``space="z"`` without ``z_source``.
@@ -152,8 +154,7 @@ def edit_steps(
     G, clip, device = bundle.generator, bundle.clip, bundle.generator.mean_w.device
     w_source = w_source.detach().to(device, torch.float32)
     target = target.detach().to(device, torch.float32)
-    latent, to_w_plus = _latent(G, config, w_source, z_source)
-    anchor = latent.detach().clone()  # the regulariser keeps the moved latent near its start
+    latent, anchor, to_w_plus = _start(G, config, w_source, z_source, start)
     mask_logits = _mask_logits(G, config, device)
     params = [latent] if mask_logits is None else [latent, mask_logits]
     use_id = bundle.identity is not None and config.lambda_id > 0
@@ -216,6 +217,17 @@ def _update(optimizer, params: list[torch.Tensor], terms: dict) -> dict[str, flo
     values = {k: float(v.detach()) for k, v in terms.items()}
     values["total"] = float(total.detach())
     return values
+
+
+def _start(G, config: EditConfig, w_source, z_source, start):
+    """The tensor Adam moves (at ``start`` when given), its anchor (the source: the regulariser
+    keeps the moved latent near it) and the map to W+."""
+    latent, to_w_plus = _latent(G, config, w_source, z_source)
+    anchor = latent.detach().clone()
+    if start is not None:
+        with torch.no_grad():
+            latent.copy_(start.detach().to(latent.device, torch.float32).reshape(latent.shape))
+    return latent, anchor, to_w_plus
 
 
 def _latent(G, config: EditConfig, w_source, z_source):

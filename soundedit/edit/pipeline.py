@@ -13,6 +13,10 @@ after the current step, and ``result()`` for the :class:`EditResult` and its
 - ``"mix"``: a sound run and a text run, then style mixing at ``mix_layer``;
 - ``"blend"``: one run towards ``normalize(blend * sound + (1 - blend) * text)``.
 
+With ``request.instant`` each run is one forward pass of the bundle's mapper
+(:func:`instant_edit`); otherwise, where the bundle has a mapper, the optimisation starts from
+the mapper's edit unless ``request.warm_start`` is False (:mod:`soundedit.edit.mapper_use`).
+
 What is special about a world reaches the edit only through the bundle's hooks: ``recognise``
 (does the world know this sound), ``measure`` (what the world reads off an image), ``start``
 (where a seeded edit starts) and its defaults. Used by the CLI ``edit``, the Gradio app and the
@@ -34,6 +38,7 @@ from safetensors.torch import save_file
 
 from soundedit import strict_json
 from soundedit.edit.limits import check_effect, check_request, unused_inputs
+from soundedit.edit.mapper_use import instant_steps, mapped_start, mapper_use
 from soundedit.edit.mixing import style_mix
 from soundedit.edit.optimize import EditStep, edit_steps, to_uint8
 from soundedit.edit.report import (
@@ -77,7 +82,8 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
 
     Errors in the request (bad settings, unreadable sound, missing text, a latent of the wrong
     shape, a photo that is not an image) are raised here, before any step runs. The result's
-    report is an :class:`~soundedit.edit.report.EditReport`.
+    report is an :class:`~soundedit.edit.report.EditReport`; its ``mapper`` says how the bundle's
+    mapper was used (None without one; an instant edit reports ``steps`` 0).
     """
     check_request(request)  # every number within the limits shared with the CLI and the app
     said: list[str] = []  # resolve() speaks in a plain list
@@ -87,6 +93,18 @@ def run_edit(bundle, request: EditRequest) -> EditRun:
     targets, recognition = prepare_targets(bundle, request, notices)
     source = prepare_source(bundle, request, config, notices)
     return EditRun(bundle, request, config, targets, source, notices, recognition)
+
+
+def instant_edit(bundle, request: EditRequest) -> EditResult:
+    """The mapped edit of ``request`` in one forward pass of the bundle's mapper (no
+    optimisation): the same result and report as :func:`run_to_end`, ``report["seconds"]``
+    the edit's own time. Fast enough to call on every slider move.
+
+    Raises:
+        ConfigError: as :func:`run_edit`, or the bundle has no mapper, or the source has no
+            latent in the mapper's space (a z mapper needs a seed).
+    """
+    return run_to_end(bundle, dataclasses.replace(request, instant=True))
 
 
 def run_to_end(bundle, request: EditRequest) -> EditResult:
@@ -120,6 +138,7 @@ class EditRun:
         self._targets, self._source = targets, source
         self._notices, self._recognition = notices, recognition
         self._stopped = False
+        self._mapper_use = mapper_use(bundle, request, config, source.z, notices)
         self._result: EditResult | None = None
         self.source_image: np.ndarray | None = None  # uint8 [H, W, 3], once the first step came
         self._steps = self._run()
@@ -171,9 +190,7 @@ class EditRun:
             if self._stopped:
                 break
             phase_start = time.perf_counter()
-            steps = edit_steps(
-                bundle, target, source.w, config=config, z_source=source.z, final_preview=False
-            )  # the last step is rendered here, once, for the result
+            steps = self._phase_steps(target)  # the last step is rendered here, once
             edited_embed = None
             for step in steps:
                 last, done = dataclasses.replace(step, phase=phase), done + 1
@@ -197,6 +214,20 @@ class EditRun:
         stopped_at = None if complete else (0 if last is None else last.step)
         self._result = self._finish(images, latents, phases, frames, timing, stopped_at)
 
+    def _phase_steps(self, target: torch.Tensor) -> Iterator[EditStep]:
+        """The steps of one run: the mapper's one step (instant), or the optimisation (from the
+        mapper's edit when it warm-starts)."""
+        bundle, config, source = self.bundle, self.config, self._source
+        if self.request.instant:
+            return instant_steps(bundle, target, source.w, source.z, config=config)
+        start = None
+        if self._mapper_use and self._mapper_use["warm_start"]:
+            start = mapped_start(bundle, target, source.w, source.z, config=config)[0]
+        return edit_steps(
+            bundle, target, source.w, config=config, z_source=source.z, start=start,
+            final_preview=False,
+        )  # fmt: skip
+
     def _finish(self, images, latents, phases, frames, timing, stopped_at) -> EditResult:
         bundle, request, config = self.bundle, self.request, self.config
         if request.mode == "mix" and {"sound", "text"} <= set(latents):
@@ -212,7 +243,7 @@ class EditRun:
             mode=request.mode,
             settings=report_settings(request, config),
             seed=request.seed,
-            steps=config.steps,
+            steps=0 if request.instant else config.steps,  # instant: one mapper pass
             seconds=timing[0],
             steps_run=timing[1],
             phases=phases,
@@ -224,6 +255,7 @@ class EditRun:
             recognition=self._recognition,
             sound_match=match,
             probe=_measure(bundle, images),
+            mapper=self._mapper_use,
         )
         return EditResult(images=images, latents=latents, report=report, frames=frames)
 

@@ -124,6 +124,7 @@ class EditReport:
     recognition: Recognition | None  # None without a sound or a recogniser
     sound_match: SoundMatch | None  # None without a sound run
     probe: dict[str, dict] | None = None  # image key -> what the world measures (None: no hook)
+    mapper: dict[str, bool] | None = None  # {"instant", "warm_start"}; None: the world has none
 
     @property
     def main(self) -> PhaseReport | None:
@@ -166,6 +167,7 @@ class EditReport:
             "stopped_at": self.stopped_at,
             "recognition": self.recognition.to_dict() if self.recognition else None,
             "sound_match": self.sound_match.to_dict() if self.sound_match else None,
+            "mapper": self.mapper,
         }
         if self.probe is not None:
             record.update(probe_source=self.probe_source, probe_edited=self.probe_edited)

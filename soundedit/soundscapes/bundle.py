@@ -19,6 +19,7 @@ import torch
 from soundedit.bundle import Bundle
 from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
 from soundedit.hub import SHIPPED_WEIGHTS
+from soundedit.mapper import check_mapper
 from soundedit.settings import EditConfig
 from soundedit.soundscapes.params import calm_z
 
@@ -52,6 +53,7 @@ FILES = {
     "probe": "probe",
     "recogniser": "recogniser",
 }
+MAPPER = "mapper"  # the optional latent mapper's pair in the weights folder
 # Plain names of the sounds the world knows, in CLASSES order (for "this sound is none of them").
 KNOWN_SOUNDS = (
     "rain",
@@ -95,7 +97,7 @@ def weights_status(folder: str | Path | None = None) -> tuple[bool, str]:
 
 def rebuild_command(model: str) -> str:
     """The command that retrains ``model`` and rewrites its files."""
-    real = " --real ESC50_DIR" if model in ("audio", "recogniser") else ""
+    real = " --real ESC50_DIR" if model in ("audio", "recogniser", "mapper") else ""
     return f"python -m soundedit soundscapes train --model {model}{real}"
 
 
@@ -112,7 +114,7 @@ def load_soundscapes_bundle(
     generator, clip, audio, probe, recogniser = (
         load_part(model, folder, device) for model in FILES
     )
-    return SoundScapesBundle(
+    bundle = SoundScapesBundle(
         name=NAME,
         generator=generator,
         clip=clip,
@@ -126,6 +128,29 @@ def load_soundscapes_bundle(
         start=calm_start,
         probe=probe,
     )
+    bundle.mapper = load_mapper_if_present(folder, device)
+    if bundle.mapper is not None:
+        check_mapper(bundle, bundle.mapper)
+    return bundle
+
+
+def load_mapper_if_present(folder: str | Path | None = None, device="cpu"):
+    """The world's latent mapper (``mapper.safetensors/.json`` in ``folder``), or None when it
+    has none: instant edits and warm starts are then unavailable, the rest works.
+
+    Raises:
+        CheckpointError: the files are there but damaged (names the rebuild command).
+    """
+    from soundedit.mapper import load_mapper
+    from soundedit.weights_io import weight_paths
+
+    stem = (Path(folder) if folder is not None else weights_dir()) / MAPPER
+    if not any(p.is_file() for p in weight_paths(stem)):
+        return None
+    try:
+        return load_mapper(stem, device=device)
+    except CheckpointError as e:
+        raise CheckpointError(f"{e}; rebuild it with `{rebuild_command('mapper')}`") from e
 
 
 def calm_start(seed: int, z: torch.Tensor) -> torch.Tensor:

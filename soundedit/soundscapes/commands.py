@@ -8,8 +8,8 @@ from pathlib import Path
 
 from soundedit import strict_json
 
-MODELS = ("probe", "generator", "clip", "audio", "recogniser")
-REAL_MODELS = ("audio", "recogniser")  # these read --real
+MODELS = ("probe", "generator", "clip", "audio", "recogniser", "mapper")
+REAL_MODELS = ("audio", "recogniser", "mapper")  # these read --real
 
 
 def register(subparsers) -> None:
@@ -56,7 +56,8 @@ def _register_train(sub) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the committed weights (probe, generator, clip, audio)",
+        help="continue from the committed weights (probe, generator, clip, audio), or the "
+        "mapper from its last snapshot in out/mapper/soundscapes/",
     )
     p.add_argument(
         "--stop-after",
@@ -269,6 +270,7 @@ def _generator_kwargs(args) -> dict:
 
 def _run_train(args) -> int:
     from soundedit.soundscapes import training
+    from soundedit.soundscapes.mapper_data import train_world_mapper
 
     trainers = {
         "probe": training.train_probe,
@@ -276,6 +278,7 @@ def _run_train(args) -> int:
         "clip": training.train_clip,
         "audio": training.train_audio,
         "recogniser": training.train_recogniser,
+        "mapper": train_world_mapper,
     }
     models = MODELS if args.model == "all" else (args.model,)
     for model in models:
@@ -326,10 +329,17 @@ def _run_eval(args) -> int:
         )
         print(strict_json.dumps(results, indent=2) if args.json else format_real(results))
         return 0
+    from soundedit.bundle import load_bundle
     from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
+    from soundedit.soundscapes.evaluate_mapper import eval_mapper
 
     base = HELD_OUT if args.first_seed is None else args.first_seed
-    results = evaluate(seeds=args.seeds or 10, steps=args.steps, base=base, log=_log)
+    seeds = args.seeds or 10
+    # The optimisation's rows run cold: its own figures, with or without a mapper.
+    results = evaluate(seeds=seeds, steps=args.steps, base=base, log=_log, warm_start=False)
+    bundle = load_bundle("soundscapes")
+    if bundle.mapper is not None:
+        results["mapper"] = eval_mapper(bundle, seeds=seeds, base=base, log=_log)
     print(strict_json.dumps(results, indent=2) if args.json else format_table(results))
     return 0
 

@@ -241,14 +241,15 @@ def eval_class_edits(edit, source_seeds: list[int], *, base: int, log: Log = pri
             before, after = result.report.probe_source, result.report.probe_edited
             hits += after[name] - before[name] >= 0.3
             preservation.append(float(np.mean([abs(after[s] - before[s]) for s in SHAPES])))
-            seconds.append(result.report.seconds * (100 / result.report.steps))
+            if result.report.steps:  # 0: an instant edit, no optimisation to time
+                seconds.append(result.report.seconds * (100 / result.report.steps))
         success[name] = hits / len(source_seeds)
         log(f"edit {name}: {success[name]:.2f}")
     return {
         "edit_success": success,
         "edit_success_min": min(success.values()),
         "preservation": float(np.mean(preservation)),
-        "seconds_100_steps": statistics.median(seconds),
+        "seconds_100_steps": statistics.median(seconds) if seconds else None,
     }
 
 
@@ -292,6 +293,21 @@ def eval_mix_and_text(edit, source_seeds: list[int], *, base: int, mix_layer: in
     return {"mixing": mixing_hits / n, "text": text_hits / n}
 
 
+def mapper_line(optimisation: dict[str, float], mapper: dict) -> str:
+    """The mapper's figures next to the optimisation's (per class: instant / optimisation)."""
+    pairs = [
+        f"{k} {v:.2f}/{optimisation[k]:.2f}" if k in optimisation else f"{k} {v:.2f}"
+        for k, v in mapper["edit_success"].items()
+    ]
+    line = "instant edit success per class (mapper/optimisation): " + ", ".join(pairs)
+    for key, what in (("intensity_spearman", "intensity"), ("gain_spearman", "gain Spearman")):
+        if mapper.get(key) is not None:
+            line += f"; instant {what} {mapper[key]:.2f}"
+    if "warm_steps_median" in mapper:
+        line += f"; warm start reaches the cold run's end in {mapper['warm_steps_median']} steps"
+    return line
+
+
 def spearman(a, b) -> float:
     ra = np.argsort(np.argsort(a)).astype(float)
     rb = np.argsort(np.argsort(b)).astype(float)
@@ -312,6 +328,8 @@ def format_table(results: dict) -> str:
     if "edit_success" in results:
         per_class = ", ".join(f"{k} {v:.2f}" for k, v in results["edit_success"].items())
         lines.append(f"\nedit success per class: {per_class}")
+    if "mapper" in results:
+        lines.append(mapper_line(results.get("edit_success", {}), results["mapper"]))
     if "probe_mae" in results:
         lines.append(
             "probe error per parameter: "

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from soundedit.errors import ConfigError
-from soundedit.soundscapes.evaluate import HELD_OUT, edit_with, spearman
+from soundedit.soundscapes.evaluate import HELD_OUT, edit_with, mapper_line, spearman
 from soundedit.soundscapes.params import CLASSES
 from soundedit.soundscapes.realworld import RATE, RealClip, read_clips
 from soundedit.soundscapes.recognise import auroc
@@ -74,8 +74,16 @@ def evaluate_real(
         results.update(nonsound_figures(bundle, per_kind=nonsounds))
         log(f"non-sounds known {results['nonsound_known']:.3f}")
     if edits:
-        results.update(edit_figures(bundle, inside, seeds=seeds, log=log))
+        # The optimisation's rows run cold: its own figures, with or without a mapper.
+        results.update(edit_figures(bundle, inside, seeds=seeds, log=log, warm_start=False))
+        if bundle.mapper is not None:
+            instant = edit_figures(bundle, inside, seeds=seeds, log=_instant(log), instant=True)
+            results["mapper"] = instant
     return results
+
+
+def _instant(log: Log) -> Log:
+    return lambda line: log(f"instant {line}")
 
 
 def embed_clips(bundle, clips: list[RealClip]) -> torch.Tensor:
@@ -161,17 +169,17 @@ def _flagged_by_category(clips: list[RealClip], scores: torch.Tensor, threshold:
     return {k: sum(v) / len(v) for k, v in sorted(by.items())}
 
 
-def edit_figures(bundle, inside: list[RealClip], *, seeds: int, log: Log = print) -> dict:
-    """Real-sound edit success per event and the rain gain sweep."""
+def edit_figures(bundle, inside: list[RealClip], *, seeds: int, log: Log = print, **fields) -> dict:
+    """Real-sound edit success per event and the rain gain sweep (``fields``: more request
+    fields of every edit, e.g. ``instant=True``)."""
     success: dict[str, float] = {}
     seconds: list[float] = []
     for event in [e for e in CLASSES if any(c.event == e for c in inside)]:
         hits, total = 0, 0
         for k, clip in enumerate(c for c in inside if c.event == event):
             for s in range(seeds):
-                result = edit_with(
-                    bundle, audio=(RATE, clip.samples), seed=HELD_OUT + 10 * (k * seeds + s)
-                )
+                seed = HELD_OUT + 10 * (k * seeds + s)
+                result = edit_with(bundle, audio=(RATE, clip.samples), seed=seed, **fields)
                 before, after = result.report.probe_source, result.report.probe_edited
                 hits += after[event] - before[event] >= 0.3
                 total += 1
@@ -182,7 +190,7 @@ def edit_figures(bundle, inside: list[RealClip], *, seeds: int, log: Log = print
     for k, clip in enumerate(c for c in inside if c.event == "rain"):
         rains = [
             edit_with(
-                bundle, audio=(RATE, clip.samples), gain_db=g, seed=HELD_OUT + 10 * k
+                bundle, audio=(RATE, clip.samples), gain_db=g, seed=HELD_OUT + 10 * k, **fields
             ).report.probe_edited["rain"]
             for g in GAINS
         ]
@@ -213,6 +221,8 @@ def format_real(results: dict) -> str:
             "edit success per event: "
             + ", ".join(f"{k} {v:.2f}" for k, v in results["edit_success"].items())
         )
+    if "mapper" in results:
+        lines.append(mapper_line(results["edit_success"], results["mapper"]))
     if "flagged_by_category" in results:
         worst = sorted(results["flagged_by_category"].items(), key=lambda kv: kv[1])[:6]
         lines.append(

@@ -51,8 +51,9 @@ def test_committed_probe_reads_renders():
 
 def test_committed_files_are_small():
     files = sorted(WEIGHTS_DIR.glob("*.safetensors"))
-    # every model of the world is committed (an empty list would pass the size checks below)
-    assert {f.stem for f in files} == set(ss_bundle.FILES.values()), files
+    # every model of the world and its mapper are committed (an empty list would pass the size
+    # checks below)
+    assert {f.stem for f in files} == {*ss_bundle.FILES.values(), ss_bundle.MAPPER}, files
     assert all(f.stat().st_size < 20_000_000 for f in files)
     assert sum(f.stat().st_size for f in files) <= 30_000_000
 
