@@ -152,8 +152,7 @@ def edit_steps(
     """
     _check_inputs(bundle, target, w_source)
     G, clip, device = bundle.generator, bundle.clip, bundle.generator.mean_w.device
-    w_source = w_source.detach().to(device, torch.float32)
-    target = target.detach().to(device, torch.float32)
+    w_source, target = (t.detach().to(device, torch.float32) for t in (w_source, target))
     latent, anchor, to_w_plus = _start(G, config, w_source, z_source, start)
     mask_logits = _mask_logits(G, config, device)
     params = [latent] if mask_logits is None else [latent, mask_logits]

@@ -269,15 +269,15 @@ def _generator_kwargs(args) -> dict:
 
 
 def _run_train(args) -> int:
-    from soundedit.soundscapes import training
     from soundedit.soundscapes.mapper_data import train_world_mapper
+    from soundedit.soundscapes.training import audio, clip, generator, probe, recogniser
 
     trainers = {
-        "probe": training.train_probe,
-        "generator": training.train_generator,
-        "clip": training.train_clip,
-        "audio": training.train_audio,
-        "recogniser": training.train_recogniser,
+        "probe": probe.train_probe,
+        "generator": generator.train_generator,
+        "clip": clip.train_clip,
+        "audio": audio.train_audio,
+        "recogniser": recogniser.train_recogniser,
         "mapper": train_world_mapper,
     }
     models = MODELS if args.model == "all" else (args.model,)

@@ -100,7 +100,7 @@ def evaluate(
 
 @torch.no_grad()
 def eval_probe(probe, *, n: int = 1024) -> dict:
-    from soundedit.soundscapes.training import probe_errors
+    from soundedit.soundscapes.training.probe import probe_errors
 
     errors = probe_errors(probe, n=n, seed=HELD_OUT)
     return {
@@ -114,7 +114,7 @@ def eval_probe(probe, *, n: int = 1024) -> dict:
 def eval_generator(bundle, *, n: int = 512) -> dict:
     """|probe(G(z)) - params(z)| at truncation 1: the mean, per parameter and the worst one."""
     from soundedit.soundscapes.params import PARAM_NAMES
-    from soundedit.soundscapes.training import generator_images
+    from soundedit.soundscapes.training.generator_loss import generator_images
 
     G = bundle.generator
     z = torch.randn(n, G.style_dim, generator=torch.Generator().manual_seed(HELD_OUT))

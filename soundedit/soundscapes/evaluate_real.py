@@ -88,7 +88,7 @@ def _instant(log: Log) -> Log:
 
 def embed_clips(bundle, clips: list[RealClip]) -> torch.Tensor:
     """Unit embeddings [N, D] of whole clips (the front end reads their centre 4 s)."""
-    from soundedit.soundscapes.training import embed_sounds
+    from soundedit.soundscapes.training.recogniser import embed_sounds
 
     return embed_sounds(bundle.audio_encoder, [c.samples for c in clips], rate=RATE)
 
@@ -135,7 +135,7 @@ def nonsound_figures(bundle, *, per_kind: int, seed: int = NONSOUND_SEED) -> dic
     """
     from soundedit.audio.signal import check_signal
     from soundedit.soundscapes.nonsounds import HELD_OUT_KINDS, KINDS, make_nonsounds
-    from soundedit.soundscapes.training import embed_sounds
+    from soundedit.soundscapes.training.recogniser import embed_sounds
 
     signals = make_nonsounds(KINDS, per_kind=per_kind, seed=seed)
     refused = torch.tensor([check_signal(x, RATE) is not None for _, x in signals])

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from soundedit.errors import ConfigError
-from soundedit.soundscapes import training
 from soundedit.soundscapes.adversarial import (
     PatchDiscriminator,
     RunState,
@@ -15,6 +14,7 @@ from soundedit.soundscapes.adversarial import (
 )
 from soundedit.soundscapes.params import sample_params
 from soundedit.soundscapes.render import render
+from soundedit.soundscapes.training import generator as generator_training
 
 
 def test_the_discriminator_judges_patches_against_their_scene():
@@ -34,7 +34,7 @@ def test_the_discriminator_judges_patches_against_their_scene():
 
 def small_run(tmp_path, name, **kwargs):
     lines = []
-    path = training.train_generator(
+    path = generator_training.train_generator(
         seed=2, steps=4, batch=2, adversarial=0.1, r1=2.0, snapshot_every=2,
         snapshot_dir=tmp_path / "snapshots", out=tmp_path / name, log=lines.append, **kwargs,
     )  # fmt: skip
@@ -60,7 +60,7 @@ def test_an_adversarial_run_snapshots_its_state_and_carries_on_exactly(tmp_path)
 def test_a_state_from_another_kind_of_run_is_refused(tmp_path):
     small_run(tmp_path, "whole")
     with pytest.raises(ConfigError, match="adversarial term"):
-        training.train_generator(
+        generator_training.train_generator(
             seed=2, steps=4, batch=2, continue_from=tmp_path / "snapshots" / "state-000002.pt",
             out=tmp_path / "plain", snapshot_every=0, log=lambda line: None,
         )  # fmt: skip
@@ -72,7 +72,8 @@ def test_the_train_command_passes_the_adversarial_flags(tmp_path, monkeypatch):
     from soundedit.cli import main
 
     seen = {}
-    monkeypatch.setattr(training, "train_generator", lambda **kw: seen.update(kw) or tmp_path)
+    fake = lambda **kw: seen.update(kw) or tmp_path  # noqa: E731
+    monkeypatch.setattr(generator_training, "train_generator", fake)
     argv = ["soundscapes", "train", "--model", "generator", "--steps", "3", "--adversarial",
             "0.05", "--r1", "4", "--snapshot-every", "50", "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0

@@ -8,7 +8,15 @@ from soundedit.soundscapes import bundle as ss_bundle
 from soundedit.soundscapes.params import PARAM_NAMES, sample_params
 from soundedit.soundscapes.probe import Probe, load_probe, save_probe
 from soundedit.soundscapes.render import render
-from soundedit.soundscapes.training import WEIGHTS_DIR, probe_errors
+from soundedit.soundscapes.training import generator as generator_training
+from soundedit.soundscapes.training import probe as probe_training
+from soundedit.soundscapes.training.fit import WEIGHTS_DIR
+from soundedit.soundscapes.training.generator_loss import (
+    event_mask,
+    event_weights,
+    feature_distance,
+)
+from soundedit.soundscapes.training.probe import probe_errors
 
 needs_weights = pytest.mark.skipif(
     not (WEIGHTS_DIR / "probe.safetensors").is_file(), reason="SoundScapes weights not built"
@@ -64,13 +72,11 @@ def test_a_resumed_run_starts_from_the_committed_weights_and_names_every_run(
     import json
     import shutil
 
-    from soundedit.soundscapes import training
-
     for suffix in (".safetensors", ".json"):
         shutil.copy(WEIGHTS_DIR / f"probe{suffix}", tmp_path / f"probe{suffix}")
     before = json.loads((tmp_path / "probe.json").read_text())["meta"]
-    monkeypatch.setattr(training, "WEIGHTS_DIR", tmp_path)
-    training.train_probe(seed=3, steps=1, batch=4, resume=True, log=lambda line: None)
+    monkeypatch.setattr(probe_training, "WEIGHTS_DIR", tmp_path)
+    probe_training.train_probe(seed=3, steps=1, batch=4, resume=True, log=lambda line: None)
     meta = json.loads((tmp_path / "probe.json").read_text())["meta"]
     assert meta["command"].endswith("--seed 3 --steps 1 --resume")
     assert meta["history"][-1]["command"] == before["command"]
@@ -86,14 +92,12 @@ def test_a_generator_snapshot_run_with_the_clip_term_names_its_whole_command(
     import json
     import shutil
 
-    from soundedit.soundscapes import training
-
     for name in ("generator", "clip"):
         for suffix in (".safetensors", ".json"):
             shutil.copy(WEIGHTS_DIR / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
-    monkeypatch.setattr(training, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(generator_training, "WEIGHTS_DIR", tmp_path)
     steps = []
-    training.train_generator(
+    generator_training.train_generator(
         seed=4, steps=50, stop_after=2, batch=2, resume=True, clip_features=1.5,
         event_weight=2.0, snapshot_every=0, log=steps.append,
     )  # fmt: skip
@@ -106,19 +110,16 @@ def test_a_generator_snapshot_run_with_the_clip_term_names_its_whole_command(
 @needs_weights
 def test_the_clip_term_is_zero_for_the_render_itself_and_grows_for_a_blur():
     from soundedit.encoders.clip import ClipBridge
-    from soundedit.soundscapes import training
 
     embed = ClipBridge.from_file(WEIGHTS_DIR / "clip").embed_image
     images = render(sample_params(4, torch.Generator().manual_seed(0)))
     blurred = torch.nn.functional.avg_pool2d(images, 5, stride=1, padding=2)
-    assert training.feature_distance(embed, images, images).abs() < 1e-5
-    assert training.feature_distance(embed, blurred, images) > 0.01
+    assert feature_distance(embed, images, images).abs() < 1e-5
+    assert feature_distance(embed, blurred, images) > 0.01
 
 
 def test_the_event_mask_covers_the_events_and_nothing_else():
     from soundedit.soundscapes.params import make_params
-    from soundedit.soundscapes.training import event_mask
-
     quiet = make_params(2, night=0.2, clouds=0.5, mountains=0.4)
     assert event_mask(quiet, render(quiet)).max() == 0  # no sparse event: nothing to weigh
     birds = make_params(1, birds=1.0)
@@ -131,8 +132,6 @@ def test_the_event_mask_covers_the_events_and_nothing_else():
 
 def test_per_event_weights_give_a_small_flock_as_much_as_a_downpour():
     from soundedit.soundscapes.params import make_params
-    from soundedit.soundscapes.training import event_mask, event_weights
-
     scenes = torch.cat([make_params(birds=1.0), make_params(rain=1.0, sea=1.0)])
     images = render(scenes)
     weights = event_weights(scenes, images)

@@ -53,7 +53,7 @@ def test_the_worlds_own_sounds_pass_the_signal_check():
     silent is silence, and is named so)."""
     from soundedit.soundscapes.params import sample_params
     from soundedit.soundscapes.synth import synthesize
-    from soundedit.soundscapes.training import record_some
+    from soundedit.soundscapes.training.audio import record_some
 
     sounds = synthesize(sample_params(96, torch.Generator().manual_seed(4)), seed=4)
     for x in np.concatenate([sounds, record_some(sounds, RATE, share=1.0, seed=4)]):
