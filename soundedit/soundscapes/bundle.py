@@ -15,12 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 
 from soundedit.bundle import Bundle
+from soundedit.encoders.audio import load_audio_encoder
+from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
+from soundedit.gan.checkpoints import load_generator
 from soundedit.hub import SHIPPED_WEIGHTS
 from soundedit.settings import EditConfig
 from soundedit.soundscapes.params import calm_z
+from soundedit.soundscapes.probe import load_probe
+from soundedit.soundscapes.recognise import load_recogniser
+from soundedit.weights_io import load_record
 
 NAME = "soundscapes"
 TITLE = "SoundScapes (embedded, offline)"
@@ -157,8 +164,6 @@ def load_part(model: str, folder: str | Path | None = None, device="cpu"):
                 f"SoundScapes {model} weights {path} are missing; rebuild them with "
                 f"`{rebuild_command(model)}`"
             )
-    from safetensors import SafetensorError
-
     try:
         module = loader(stem)
     except (SoundEditError, SafetensorError, RuntimeError, KeyError, ValueError, OSError) as e:
@@ -170,15 +175,10 @@ def load_part(model: str, folder: str | Path | None = None, device="cpu"):
 
 
 def _load_generator(stem: Path):
-    from soundedit.gan.checkpoints import load_generator
-
     return load_generator(stem.with_name(stem.name + ".safetensors"))
 
 
 def _load_clip(stem: Path):
-    from soundedit.encoders.clip import ClipBridge
-    from soundedit.weights_io import load_record
-
     record = load_record(stem, kind="open_clip")  # open_clip reads the tensors itself
     return ClipBridge.from_config(
         record["config"], weights_path=stem.with_name(stem.name + ".safetensors")
@@ -186,18 +186,12 @@ def _load_clip(stem: Path):
 
 
 def _load_audio(stem: Path):
-    from soundedit.encoders.audio import load_audio_encoder
-
     return load_audio_encoder(stem)
 
 
 def _load_probe(stem: Path):
-    from soundedit.soundscapes.probe import load_probe
-
     return load_probe(stem)
 
 
 def _load_recogniser(stem: Path):
-    from soundedit.soundscapes.recognise import load_recogniser
-
     return load_recogniser(stem)
