@@ -16,6 +16,11 @@ import os
 import socket
 import sys
 
+import torch
+
+from demo import WorldCatalog, build_demo, launch_options, queue_options
+from demo.bench import time_page
+from demo.errors import plain_message
 from soundedit import strict_json
 
 
@@ -23,8 +28,6 @@ def default_device() -> str:
     """SOUNDEDIT_DEVICE, else CUDA when present, else the CPU."""
     if os.environ.get("SOUNDEDIT_DEVICE"):
         return os.environ["SOUNDEDIT_DEVICE"]
-    import torch
-
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -105,8 +108,6 @@ def main(argv: list[str] | None = None) -> None:
         bench(args)
         return
     check_port_free(args.host, args.port)
-    from demo import WorldCatalog, build_demo, launch_options, queue_options
-
     demo = build_demo(WorldCatalog(device=args.device or default_device()))
     demo.queue(**queue_options())
     try:
@@ -118,9 +119,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def bench(args: argparse.Namespace) -> None:
     """Print demo.bench's rows as JSON lines; a world that cannot load is named, not traced."""
-
-    from demo.bench import time_page
-    from demo.errors import plain_message
 
     try:
         device = args.device or default_device()

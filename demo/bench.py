@@ -28,6 +28,8 @@ from demo.form import world_settings
 from demo.handlers import RUN_INPUTS, RUN_OUTPUTS, WORLD_OUTPUTS, Handlers
 from demo.session import Sessions
 from demo.worlds import WorldCatalog
+from soundedit.edit.pipeline import run_to_end
+from soundedit.settings import EditRequest
 
 SOUND = Path(__file__).resolve().parent.parent / "assets" / "sounds" / "rain.wav"
 PICTURES = ("watch_source", "live", "out_source", "out_sound", "out_text", "out_mixed")
@@ -55,9 +57,6 @@ def time_page(
     catalog: WorldCatalog | None = None,
 ) -> Iterator[dict]:
     """One JSON-ready row per repeat (after a warm-up edit), then the medians and their ratio."""
-    from soundedit.edit.pipeline import run_to_end
-    from soundedit.settings import EditRequest
-
     catalog = catalog or WorldCatalog(device=device)
     world = world or catalog.default
     with tempfile.TemporaryDirectory() as folder:

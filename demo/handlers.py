@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+import torch
 
 from demo.errors import plain_errors, plain_message
 from demo.form import SETTINGS, build_request, clamp_seed, only_changes, world_settings
@@ -21,6 +22,7 @@ from demo.jobfiles import JobFiles
 from demo.reproduce import write_settings
 from demo.results import IMAGE_KEYS, copy_inputs, interpolation_chain, main_image_key, on_screen
 from demo.session import Sessions
+from demo.sound import preview_of, recognition_note, shape_sound
 from demo.words import (
     finish_details,
     finish_text,
@@ -32,6 +34,11 @@ from demo.words import (
 from demo.worlds import WorldCatalog, about, describe
 from soundedit import strict_json
 from soundedit.edit.limits import check_value
+from soundedit.edit.mixing import interpolate
+from soundedit.edit.pipeline import render_latent, run_edit, write_result
+from soundedit.edit.project import load_image
+from soundedit.edit.targets import source_latent
+from soundedit.settings import EditRequest
 
 STREAM_SECONDS = 0.5  # at most this long between two status updates while editing
 STOPPING = "Stopping after this step…"
@@ -110,8 +117,6 @@ class Handlers:
     @plain_errors
     def hear(self, world: str, sound, sound2, mix, gain_db):
         """The sound as the model will hear it (int16 preview) and what the world makes of it."""
-        from demo.sound import preview_of, recognition_note, shape_sound
-
         shaped = shape_sound(sound, sound2, mix, gain_db)  # decoded once: previewed and judged
         preview = preview_of(shaped)
         if preview is None or not world or not self.catalog.world(world).ready:
@@ -138,10 +143,6 @@ class Handlers:
         A photo is checked here (size before decoding, format) so that a bad upload is named
         at once, in our words.
         """
-        from soundedit.edit.pipeline import render_latent
-        from soundedit.edit.targets import source_latent
-        from soundedit.settings import EditRequest
-
         if source == "photo":
             return None if not photo else _photo_preview(photo)
         if not (self.catalog.is_loaded(name) or self.catalog.world(name).ready):
@@ -230,8 +231,6 @@ class Handlers:
         the page stays responsive without flooding it. A Stop pressed meanwhile stops the run
         after its current step; its result is then the stopped run's.
         """
-        from soundedit.edit.pipeline import run_edit
-
         stop = self.sessions.stop_flag(session)  # cleared by Sessions.begin when the run was asked
         start = last_sent = time.perf_counter()
         run = run_edit(bundle, edit_request)
@@ -290,8 +289,6 @@ class Handlers:
 
     def _downloads(self, bundle, world, edit_request, result, session):
         """Write PNGs, latents, animation, report and settings.json into a fresh folder."""
-        from soundedit.edit.pipeline import write_result
-
         run_dir = self.sessions.new_run_dir(session)
         written = write_result(result, run_dir, animation=True)
         inputs = copy_inputs(edit_request, run_dir)
@@ -336,9 +333,6 @@ class Handlers:
     @plain_errors
     def interpolate(self, state: dict | None, position: float):
         """The slider moved: render the latent between two neighbours of the chain."""
-        from soundedit.edit.mixing import interpolate
-        from soundedit.edit.pipeline import render_latent
-
         if not state or len(state.get("chain", ())) < 2:
             return gr.skip()
         chain, latents = state["chain"], state["latents"]
@@ -417,9 +411,6 @@ def _view(**values) -> tuple:
 
 def _photo_preview(photo, size: int = 256):
     """The centred square of a photo as uint8 [size, size, 3] (ConfigError when unreadable)."""
-    import torch
-
-    from soundedit.edit.project import load_image
 
     image = load_image(photo, size)  # [1, 3, size, size] in [-1, 1]
     array = ((image[0].permute(1, 2, 0) + 1.0) * 127.5).round().clamp(0, 255)  # [H, W, 3]

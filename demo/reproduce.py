@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from soundedit import strict_json
+from soundedit.config import to_dict
+from soundedit.edit.commands import reproduce_command
+from soundedit.settings import EditConfig, resolve
 
 
 def request_record(request: Any, *, world: str, files: dict[str, str]) -> dict[str, Any]:
@@ -46,10 +49,6 @@ def write_settings(
 
     ``settings``: the settings the run resolved (its report's); left out, resolved here.
     """
-    from soundedit.config import to_dict
-    from soundedit.edit.commands import reproduce_command
-    from soundedit.settings import EditConfig, resolve
-
     settings = settings if settings is not None else to_dict(resolve(bundle, request))
     settings = {name: settings[name] for name in EditConfig.__dataclass_fields__}
     command, missing = reproduce_command(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from demo.errors import hide_paths
+from soundedit import bundle as bundle_lib
+from soundedit.hub import load_registry
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,6 @@ class WorldCatalog:
         default: str | None = None,
         device: str = "cpu",
     ) -> None:
-        from soundedit import bundle as bundle_lib
-
         self._list_fn = list_fn or bundle_lib.list_bundles
         self._load_fn = load_fn or bundle_lib.load_bundle
         self.default = default or bundle_lib.DEFAULT_BUNDLE
@@ -119,10 +119,8 @@ def _as_world(info: Any, details: str) -> World:
 def _registry_details() -> dict[str, str]:
     """name -> size, licence and source as Markdown lines ({} without a registry)."""
     try:
-        from soundedit.hub import load_registry
-
         registry = load_registry()
-    except (ImportError, FileNotFoundError, ValueError):
+    except (FileNotFoundError, ValueError):
         return {}
     details = {}
     for name, entry in registry.items():

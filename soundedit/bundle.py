@@ -27,9 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import torch
+
+from soundedit import hub
 from soundedit.config import from_dict
-from soundedit.errors import ConfigError
+from soundedit.encoders.audio import load_authors_checkpoint
+from soundedit.encoders.clip import ClipBridge
+from soundedit.encoders.identity import IdentityModel, load_ir_se50
+from soundedit.errors import ConfigError, WeightsNotFoundError
+from soundedit.gan.checkpoints import load_generator
+from soundedit.hub import entry_status, get_weights_dir, load_registry
+from soundedit.mapper import check_mapper, load_mapper
 from soundedit.settings import EditConfig, EditRequest, resolve
+from soundedit.weights_io import weight_paths
 
 DEFAULT_BUNDLE = "soundscapes"  # the embedded world (registered by soundedit.soundscapes)
 GENERATOR_KIND = "stylegan2"
@@ -132,8 +142,6 @@ def load_bundle(name: str = DEFAULT_BUNDLE, *, device="cpu") -> Bundle:
         ConfigError: an unknown name (the message lists the valid ones).
         WeightsNotFoundError: a file of the bundle is not on this machine and cannot be fetched.
     """
-    import torch
-
     device = str(torch.device(device))
     with _LOCK:
         cached = _CACHE.get((name, device))
@@ -183,10 +191,6 @@ def _status(ready: bool) -> Literal["ready", "missing"]:
 
 def _registry() -> dict:
     try:
-        from soundedit.hub import load_registry
-    except ImportError:
-        return {}
-    try:
         return load_registry()
     except FileNotFoundError:
         return {}
@@ -214,8 +218,6 @@ def _encoder_entries(*, identity: bool) -> dict[str, Any]:
 
 
 def _registry_status(entry) -> tuple[bool, str]:
-    from soundedit.hub import entry_status
-
     entries = [entry, *_encoder_entries(identity=_needs_identity(entry)).values()]
     missing = [entry_status(e.name) for e in entries]
     missing = [status.message for status in missing if status.state == "missing"]
@@ -231,15 +233,12 @@ def registry_defaults(entry) -> EditConfig:
 
 
 def _load_registry_bundle(entry, device: str) -> Bundle:
-    from soundedit.gan.checkpoints import load_generator
-    from soundedit.hub import resolve
-
     # Resolve every file first: a missing one fails before anything slow is loaded.
     encoder_paths = {
-        role: (e, resolve(e.name))
+        role: (e, hub.resolve(e.name))
         for role, e in _encoder_entries(identity=_needs_identity(entry)).items()
     }
-    generator_path = resolve(entry.name)
+    generator_path = hub.resolve(entry.name)
     encoders = _load_encoders(encoder_paths, device)
     generator = load_generator(generator_path, device=device).eval()
     bundle = Bundle(
@@ -259,11 +258,6 @@ def registry_mapper(entry, bundle: Bundle, *, weights_dir=None):
     """
     if not entry.mapper:
         return None
-    from soundedit.errors import WeightsNotFoundError
-    from soundedit.hub import get_weights_dir
-    from soundedit.mapper import check_mapper, load_mapper
-    from soundedit.weights_io import weight_paths
-
     stem = get_weights_dir(weights_dir) / entry.mapper
     if not all(p.is_file() for p in weight_paths(stem)):
         raise WeightsNotFoundError(
@@ -278,17 +272,12 @@ def registry_mapper(entry, bundle: Bundle, *, weights_dir=None):
 
 def _load_encoders(paths: dict, device: str) -> dict[str, Any]:
     """CLIP, audio encoder and (optionally) identity model from (entry, path) per role."""
-    from soundedit.encoders.audio import load_authors_checkpoint
-    from soundedit.encoders.clip import ClipBridge
-
     clip_entry, clip_path = paths["clip"]
     arch = (clip_entry.defaults or {}).get("arch", "ViT-B-32-quickgelu")
     clip = ClipBridge.from_pretrained(arch, clip_path, device=device)
     audio = load_authors_checkpoint(paths["audio_encoder"][1])
     identity = None
     if "identity" in paths:
-        from soundedit.encoders.identity import IdentityModel, load_ir_se50
-
         identity = IdentityModel(load_ir_se50(paths["identity"][1])).to(device).eval()
     return {
         "clip": clip.to(device).eval(),
@@ -306,18 +295,12 @@ def bundle_from_checkpoint(
         CheckpointError: the file is not a StyleGAN2 checkpoint we can read.
         WeightsNotFoundError: the encoders are not on this machine.
     """
-    from soundedit.gan.checkpoints import load_generator
-
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"checkpoint {path} does not exist")
-    import torch
-
-    from soundedit.hub import resolve
-
     device = str(torch.device(device))
 
-    paths = {role: (e, resolve(e.name)) for role, e in _encoder_entries(identity=False).items()}
+    paths = {role: (e, hub.resolve(e.name)) for role, e in _encoder_entries(identity=False).items()}
     generator = load_generator(path, device=device).eval()
     encoders = _load_encoders(paths, device)
     return Bundle(

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from tqdm.auto import tqdm
+
 from soundedit.config import from_dict
 from soundedit.errors import CheckpointError, ConfigError, WeightsNotFoundError
 
@@ -312,7 +314,7 @@ def _find_local(entry, weights_dir, cache_dir, *, verify: bool = True) -> EntryS
 
 def _cached_file(entry: RegistryEntry, cache_dir) -> Path | None:
     if entry.source.startswith("hf://"):
-        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub import try_to_load_from_cache  # start-up: it loads httpx
 
         repo, path, rev = parse_hf_source(entry.source)
         found = try_to_load_from_cache(repo, path, cache_dir=_hf_cache_dir(cache_dir), revision=rev)
@@ -347,7 +349,7 @@ def check_host(host: str) -> None:
 
 
 def _download_hf(entry: RegistryEntry, cache_dir) -> Path:
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_download  # start-up: it loads httpx
 
     repo, path, rev = parse_hf_source(entry.source)
     local = Path(
@@ -366,8 +368,6 @@ def download_url(url: str, target: str | Path, *, sha256: str = "", progress: bo
         OSError / urllib.error.URLError: the transfer failed or was cut short.
         CheckpointError: the content's sha256 is not ``sha256``.
     """
-    from tqdm.auto import tqdm
-
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f".{target.name}.{os.getpid()}.part")

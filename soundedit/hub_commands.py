@@ -6,6 +6,16 @@ import argparse
 import os
 
 from soundedit import strict_json
+from soundedit.hub import (
+    SHIPPED_WEIGHTS,
+    entry_status,
+    get_weights_dir,
+    load_registry,
+    parse_hf_source,
+    resolve,
+    source_url,
+)
+from soundedit.source_check import cannot_check_reason, check_sources
 
 
 def register(subparsers) -> None:
@@ -37,8 +47,6 @@ def register(subparsers) -> None:
 
 def model_rows(registry_file: str | None = None) -> list[dict]:
     """One JSON-ready dict per registry entry, with its status (nothing is downloaded)."""
-    from soundedit.hub import entry_status, get_weights_dir, load_registry, source_url
-
     registry = load_registry(registry_file)
     rows = []
     for name, entry in registry.items():
@@ -66,8 +74,6 @@ def model_rows(registry_file: str | None = None) -> list[dict]:
 
 def run_models(args: argparse.Namespace) -> int:
     """``soundedit models``: print the table (or JSON), or fetch one entry."""
-    from soundedit.hub import load_registry, resolve
-
     if args.fetch:
         print(resolve(args.fetch, registry=load_registry(args.registry)))
         return 0
@@ -129,8 +135,6 @@ def _short(folder: str) -> str:
 def run_check(registry: dict, *, as_json: bool = False) -> int:
     """``models --check``: 0 when every source answers as recorded, 1 when one does not, 2 when
     nothing can be checked from here (offline)."""
-    from soundedit.source_check import cannot_check_reason, check_sources
-
     reason = cannot_check_reason(registry)
     if reason is not None:
         print(f"Cannot check the sources: {reason}; run it again where there is network.")
@@ -170,8 +174,6 @@ def registry_table(registry: dict) -> str:
 
 
 def _table_cells(entry) -> tuple[str, ...]:
-    from soundedit.hub import SHIPPED_WEIGHTS, parse_hf_source
-
     res = str(entry.resolution) if entry.resolution else "–"
     if entry.kind == "bundle":
         files = [SHIPPED_WEIGHTS / entry.filename / f for f in entry.files]

@@ -5,7 +5,9 @@
 - the library never imports gradio or the app (``demo``);
 - no two modules import each other, directly or through others (imports inside functions count);
 - no function of the library or the app is longer than :data:`MAX_FUNCTION_LINES` lines;
-- no test reaches a private name (``_name``) of the library or the app.
+- no test reaches a private name (``_name``) of the library or the app;
+- imports sit at the top of their module, except those of :data:`LATE_IMPORTS`, each with the
+  reason it must wait (and every entry there still names an import that exists).
 """
 
 from __future__ import annotations
@@ -41,22 +43,33 @@ LIBRARY = source_files("soundedit")
 APP = source_files("demo")
 
 
+def package_name(path: Path, name: str) -> str:
+    """The package a module's relative imports start from."""
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+
+def from_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module of ``from ... import``, relative imports resolved against ``package``."""
+    base = node.module or ""
+    if node.level:
+        parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join(parent + ([base] if base else []))
+    return base
+
+
 def imported_modules(path: Path, name: str, known=None) -> set[str]:
     """Every module ``path`` imports, anywhere in the file.
 
     ``from a import b`` counts as importing ``a.b`` when that is a module of ``known``, else ``a``.
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    package = package_name(path, name)
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(parent + ([base] if base else []))
+            base = from_module(node, package)
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 found.add(full if known is None or full in known else base)
@@ -224,3 +237,123 @@ def test_the_shipped_weights_are_found_inside_an_installed_package():
     # a checkout: the repository's weights/; a wheel: soundedit/weights (pyproject maps it)
     assert hub.SHIPPED_WEIGHTS in (ROOT / "weights", ROOT / "soundedit" / "weights")
     assert (hub.SHIPPED_WEIGHTS / "registry.toml").is_file()
+
+
+# ---- imports at the top ------------------------------------------------------------------------
+
+START_UP = (
+    "start-up: importing it takes seconds (open_clip brings timm and torchvision), and neither "
+    "`import soundedit` nor `soundedit --help` needs it"
+)
+HTTP = "start-up: huggingface_hub loads an HTTP stack (httpx) that only hf:// weights use"
+OPTIONAL = "optional package: soundedit works without it (nltk: WordNet synonyms)"
+CUDA_BUILD = (
+    "optional: building the CUDA ops needs ninja and a CUDA toolkit; torch's builder warns "
+    "when imported without them"
+)
+SPACES = "optional package: spaces exists only on Hugging Face ZeroGPU hardware"
+GRADIO_INTERNAL = "optional: a Gradio internal that some Gradio versions lack (guarded by try)"
+
+# Imports inside functions, each as (module, function, imported name, reason): the delay is the
+# point. ``function`` is the qualified name (``Class.method``, ``outer.inner``); the imported
+# name is ``a.b`` for both ``import a.b`` and ``from a import b``.
+LATE_IMPORTS: list[tuple[str, str, str, str]] = [
+    ("soundedit.encoders.clip", "_open_clip", "open_clip", START_UP),
+    ("soundedit.encoders.audio", "AudioEncoder.__init__", "timm", START_UP),
+    ("soundedit.hub", "_cached_file", "huggingface_hub.try_to_load_from_cache", HTTP),
+    ("soundedit.hub", "_download_hf", "huggingface_hub.hf_hub_download", HTTP),
+    ("soundedit.train.textaug", "_wordnet", "nltk.corpus.wordnet", OPTIONAL),
+    (
+        "soundedit.gan.ops.extension",
+        "build_extension",
+        "torch.utils.cpp_extension.load",
+        CUDA_BUILD,
+    ),
+    # The command line builds its sub-commands' parsers only when it runs, so that `soundedit`
+    # starts without importing every command's dependencies first.
+    ("soundedit.cli", "build_parser", "soundedit.edit.commands", START_UP),
+    ("soundedit.cli", "build_parser", "soundedit.edit.mapper_commands", START_UP),
+    ("soundedit.cli", "build_parser", "soundedit.gan.commands", START_UP),
+    ("soundedit.cli", "build_parser", "soundedit.hub_commands", START_UP),
+    ("soundedit.cli", "build_parser", "soundedit.soundscapes.commands", START_UP),
+    ("soundedit.cli", "build_parser", "soundedit.train.commands", START_UP),
+    ("soundedit.edit.bench", "BenchClip.__init__", "open_clip", START_UP),
+    ("demo.page.common", "gpu", "spaces", SPACES),
+    ("demo.session", "sweep_gradio_cache", "gradio.route_utils.delete_files_created_by_app",
+     GRADIO_INTERNAL),
+]
+
+
+def late_imports_in(source: str, module: str, package: str) -> dict[tuple[str, str, str], int]:
+    """(module, function, imported name) -> line, for every import inside a function."""
+    found = {}
+
+    def visit(node: ast.AST, scope: tuple[str, ...], in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                is_function = not isinstance(child, ast.ClassDef)
+                visit(child, (*scope, child.name), in_function or is_function)
+                continue
+            if in_function and isinstance(child, ast.Import):
+                names = [alias.name for alias in child.names]
+            elif in_function and isinstance(child, ast.ImportFrom):
+                names = [f"{from_module(child, package)}.{a.name}" for a in child.names]
+            else:
+                names = []
+            for name in names:
+                found[(module, ".".join(scope), name)] = child.lineno
+            visit(child, scope, in_function)
+
+    visit(ast.parse(source), (), False)
+    return found
+
+
+def late_imports(files: dict[str, Path]) -> dict[tuple[str, str, str], int]:
+    found = {}
+    for name, path in files.items():
+        source = path.read_text(encoding="utf-8")
+        found.update(late_imports_in(source, name, package_name(path, name)))
+    return found
+
+
+ALL_CODE = {**LIBRARY, **APP, "app": ROOT / "app.py"}
+
+
+def test_imports_are_at_the_top_unless_listed():
+    listed = {entry[:3] for entry in LATE_IMPORTS}
+    unlisted = [
+        f"{ALL_CODE[module].relative_to(ROOT)}:{line} {function}() imports {name}"
+        for (module, function, name), line in sorted(late_imports(ALL_CODE).items())
+        if (module, function, name) not in listed
+    ]
+    assert unlisted == [], (
+        "move these imports to the top of their module, or list them in LATE_IMPORTS with the "
+        "reason they must wait"
+    )
+
+
+def test_every_listed_late_import_exists():
+    found = late_imports(ALL_CODE)
+    stale = [entry for entry in LATE_IMPORTS if entry[:3] not in found]
+    assert stale == [], "these LATE_IMPORTS entries name an import that is gone: remove them"
+
+
+def test_late_imports_are_listed_once_with_a_reason():
+    keys = [entry[:3] for entry in LATE_IMPORTS]
+    assert len(keys) == len(set(keys))
+    assert all(isinstance(reason, str) and reason.strip() for *_, reason in LATE_IMPORTS)
+
+
+def test_the_late_import_finder_finds_them():
+    source = (
+        "import os\n"
+        "def f():\n    import json\n    from .sibling import thing\n"
+        "class C:\n    import re\n    def m(self):\n        def inner():\n"
+        "            from a.b import c, d\n"
+    )
+    assert late_imports_in(source, "pkg.mod", "pkg") == {
+        ("pkg.mod", "f", "json"): 3,
+        ("pkg.mod", "f", "pkg.sibling.thing"): 4,
+        ("pkg.mod", "C.m.inner", "a.b.c"): 9,
+        ("pkg.mod", "C.m.inner", "a.b.d"): 9,
+    }

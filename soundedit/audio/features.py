@@ -29,6 +29,7 @@ import functools
 from dataclasses import dataclass
 from typing import Literal
 
+import librosa
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -166,8 +167,6 @@ def compute_features_batch(sounds, front_end: FrontEnd | str, *, rate: int | Non
 
 def mel_power(samples: np.ndarray, fe: FrontEnd, *, normalised: bool) -> np.ndarray:
     """Mel power spectrogram [n_mels, frames] of float32 ``samples`` (centred frames)."""
-    import librosa
-
     spec = librosa.stft(samples, n_fft=fe.n_fft, hop_length=fe.hop_length, pad_mode=fe.pad_mode)
     power = np.abs(spec) ** 2  # [1 + n_fft/2, frames]
     if normalised:  # a full-scale sine's bin then reads (1/2)^2, about -6 dB
@@ -177,8 +176,6 @@ def mel_power(samples: np.ndarray, fe: FrontEnd, *, normalised: bool) -> np.ndar
 
 @functools.lru_cache(maxsize=16)
 def _mel_basis(rate: int, n_fft: int, n_mels: int, fmax, slaney: bool) -> np.ndarray:
-    import librosa
-
     norm = "slaney" if slaney else None
     return librosa.filters.mel(sr=rate, n_fft=n_fft, n_mels=n_mels, fmax=fmax, norm=norm)
 

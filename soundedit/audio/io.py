@@ -37,6 +37,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import librosa
 import numpy as np
 import soundfile
 
@@ -160,8 +161,6 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Resample float32 ``samples`` [n] with soxr (librosa's ``soxr_hq``), as librosa.load does."""
     if from_rate == to_rate:
         return samples
-    import librosa  # imported late: librosa is slow to import and only needed here
-
     out = librosa.resample(samples, orig_sr=from_rate, target_sr=to_rate, res_type="soxr_hq")
     return np.ascontiguousarray(out, dtype=np.float32)
 

@@ -23,9 +23,13 @@ import torch
 import torch.nn.functional as F
 
 from soundedit.bundle import DEFAULT_BUNDLE, Bundle, load_bundle
+from soundedit.edit.mapper import map_edit
 from soundedit.edit.optimize import edit_steps, source_from_seed, z_from_seed
+from soundedit.edit.pipeline import instant_edit
+from soundedit.encoders.audio import embed_sound
 from soundedit.encoders.clip import ClipBridge
-from soundedit.settings import EditConfig
+from soundedit.gan.stylegan2 import Generator, GeneratorConfig
+from soundedit.settings import EditConfig, EditRequest
 
 CONFIGS = ("256", "1024", "instant")  # "instant": the default world's mapper (when it has one)
 
@@ -114,11 +118,6 @@ def time_instant(bundle: Bundle, *, repeats: int = 21) -> dict:
     """
     if bundle.mapper is None:
         return {"config": f"instant-{bundle.name}", "skipped": f"{bundle.name} has no mapper"}
-    from soundedit.edit.mapper import map_edit
-    from soundedit.edit.pipeline import instant_edit
-    from soundedit.encoders.audio import embed_sound
-    from soundedit.settings import EditRequest
-
     rng = torch.Generator().manual_seed(0)
     sound = (16_000, (0.1 * torch.randn(64_000, generator=rng)).numpy())
     G, truncation = bundle.generator, bundle.defaults.truncation
@@ -174,8 +173,6 @@ def _sync(device: torch.device) -> None:
 
 
 def _config_f(resolution: int, device: torch.device):
-    from soundedit.gan.stylegan2 import Generator, GeneratorConfig
-
     torch.manual_seed(0)
     return Generator(GeneratorConfig(resolution=resolution)).to(device).eval()
 

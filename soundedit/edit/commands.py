@@ -10,10 +10,12 @@ import numpy as np
 import torch
 
 from soundedit import strict_json
-from soundedit.bundle import DEFAULT_BUNDLE
+from soundedit.bundle import DEFAULT_BUNDLE, bundle_from_checkpoint, load_bundle
+from soundedit.edit.bench import CONFIGS, run_bench
 from soundedit.edit.limits import LIMITS, argparse_type
+from soundedit.edit.pipeline import run_edit, write_result
 from soundedit.errors import ConfigError
-from soundedit.settings import MODES, STARTS, resolve, settings_of
+from soundedit.settings import MODES, STARTS, EditRequest, resolve, settings_of
 
 
 def register(subparsers) -> None:
@@ -123,8 +125,6 @@ def _range(key: str) -> str:
 
 
 def _register_bench(subparsers) -> None:
-    from soundedit.edit.bench import CONFIGS
-
     p = subparsers.add_parser(
         "bench",
         help="time one edit step per generator configuration (JSON lines)",
@@ -149,8 +149,6 @@ def _device(name: str) -> str:
 
 def request_from_args(args: argparse.Namespace):
     """The EditRequest of parsed ``edit`` arguments (unset overrides leave the world's)."""
-    from soundedit.settings import EditRequest
-
     if args.mix is not None and not args.audio2:
         raise ConfigError("--mix needs --audio2 (the sound to mix in)")
     return EditRequest(
@@ -173,9 +171,6 @@ def request_from_args(args: argparse.Namespace):
 
 def run_edit_command(args: argparse.Namespace) -> int:
     """Run one edit and write its files."""
-    from soundedit.bundle import bundle_from_checkpoint, load_bundle
-    from soundedit.edit.pipeline import run_edit, write_result
-
     request = request_from_args(args)
     device = _device(args.device)
     if args.checkpoint:
@@ -255,8 +250,6 @@ def _command_value(value) -> str:
 
 def run_bench_command(args: argparse.Namespace) -> int:
     """Print the benchmark rows as JSON lines."""
-    from soundedit.edit.bench import CONFIGS, run_bench
-
     if not 1 <= args.steps <= 100:
         raise ConfigError(f"--steps must be between 1 and 100, got {args.steps}")
     configs = tuple(args.configs) if args.configs else CONFIGS

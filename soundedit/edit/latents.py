@@ -12,11 +12,13 @@ no gradient, around 1e30 NaN), with a notice for one somewhat outside.
 
 from __future__ import annotations
 
+import pickle
 import weakref
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
 
 from soundedit.errors import ConfigError
 from soundedit.tensors import ACCEPTED_TENSORS, plain_float, read_failure
@@ -70,8 +72,6 @@ def _check_file(path: Path) -> Path:
 
 def _reason(error: Exception) -> str:
     """The reader's reason in one line, without PyTorch's advice to load unsafely."""
-    import pickle
-
     text = str(error)
     if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
         return "it holds Python objects besides tensors, which are refused unrun"
@@ -106,8 +106,6 @@ def _read(path: Path, suffix: str):
     if suffix == ".npy":
         return _real_array(np.load(path, allow_pickle=False), path.name)
     if suffix == ".safetensors":
-        from safetensors.torch import load_file
-
         return _pick(load_file(str(path)), path)
     return _pick(torch.load(path, map_location="cpu", weights_only=True), path)
 

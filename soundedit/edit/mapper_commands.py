@@ -8,6 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from soundedit.bundle import load_bundle
+from soundedit.edit.mapper_training import MapperTraining, embedding_bank, sound_files, train_mapper
+from soundedit.errors import ConfigError
+from soundedit.hub import get_weights_dir
+from soundedit.mapper import save_mapper
+
 
 def register(subparsers) -> None:
     """Add the ``train-mapper`` command."""
@@ -34,17 +40,6 @@ def register(subparsers) -> None:
 
 def run_train_mapper(args) -> int:
     """Build the bank, train, write the mapper; prints its path."""
-    from soundedit.bundle import load_bundle
-    from soundedit.edit.mapper_training import (
-        MapperTraining,
-        embedding_bank,
-        sound_files,
-        train_mapper,
-    )
-    from soundedit.errors import ConfigError
-    from soundedit.hub import get_weights_dir
-    from soundedit.mapper import save_mapper
-
     if not 1 <= args.steps <= 10_000_000 or not 1 <= args.batch <= 4096:
         raise ConfigError("--steps must be 1 or more and --batch between 1 and 4096")
     bundle = load_bundle(args.generator, device=args.device)

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from soundedit.edit.mapper import mapper_loss
+from soundedit.encoders.audio import embed_sound
 from soundedit.errors import ConfigError
 from soundedit.mapper import LatentMapper, new_mapper, save_mapper
 from soundedit.settings import EditConfig
@@ -149,8 +150,6 @@ def embedding_bank(bundle, sounds: list[Path], texts: list[str]) -> torch.Tensor
     Raises:
         ConfigError: neither sounds nor texts were given.
     """
-    from soundedit.encoders.audio import embed_sound
-
     if not sounds and not texts:
         raise ConfigError("a mapper needs targets: give sound files, captions, or both")
     rows = [embed_sound(bundle.audio_encoder, path).float().cpu() for path in sounds]

@@ -24,8 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundedit.audio.features import compute_features, get_front_end
+from soundedit.audio.io import load_sound
 from soundedit.config import from_dict
 from soundedit.errors import CheckpointError, ConfigError
+from soundedit.weights_io import load_weights, save_weights
 
 KIND = "audio_encoder"
 RESNETS = ("resnet18", "resnet34", "resnet50")
@@ -90,8 +93,6 @@ class AudioEncoder(nn.Module):
     @property
     def front_end(self) -> Any:
         """The :class:`soundedit.audio.features.FrontEnd` this encoder was trained with."""
-        from soundedit.audio.features import get_front_end
-
         return get_front_end(self.config.front_end)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -127,9 +128,6 @@ def embed_sound(encoder: AudioEncoder, sound_or_source: Any) -> torch.Tensor:
     Raises:
         AudioError: the sound cannot be read or breaks the limits.
     """
-    from soundedit.audio.features import compute_features
-    from soundedit.audio.io import load_sound
-
     sound = load_sound(sound_or_source)
     features = compute_features(sound, encoder.front_end)  # [1, H, W]
     device = next(encoder.parameters()).device
@@ -145,8 +143,6 @@ def save_audio_encoder(
     encoder: AudioEncoder, path: str | Path, meta: dict | None = None
 ) -> Path:
     """Write ``NAME.safetensors`` + ``NAME.json`` (kind ``"audio_encoder"``); returns the first."""
-    from soundedit.weights_io import save_weights
-
     return save_weights(path, encoder.state_dict(), kind=KIND, config=encoder.config, meta=meta)
 
 
@@ -157,8 +153,6 @@ def load_audio_encoder(path: str | Path, *, device: str | torch.device = "cpu") 
         CheckpointError: missing or damaged files, another kind, or tensors that do not fit.
         ConfigError: the stored config is not a valid :class:`AudioEncoderConfig`.
     """
-    from soundedit.weights_io import load_weights
-
     tensors, record = load_weights(path, kind=KIND)
     config = from_dict(AudioEncoderConfig, record.get("config", {}), where=f"{path} config")
     encoder = AudioEncoder(config)

@@ -19,6 +19,7 @@ antialiased bilinear filter to the model's input size, normalises with the model
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -29,12 +30,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundedit import hub
 from soundedit.errors import CheckpointError, ConfigError
+from soundedit.weights_io import load_record, weight_paths
 
 # Kinds of our safetensors+json pair that hold an open_clip model ("clip" is accepted too).
 CLIP_KINDS = ("open_clip", "clip")
 DEFAULT_ARCH = "ViT-B-32-quickgelu"
 _REQUIRED = ("embed_dim", "vision_cfg", "text_cfg")
+
+
+def _open_clip():
+    """The open_clip package, imported on first use: importing it takes seconds (it brings timm
+    and torchvision), and neither ``import soundedit`` nor ``soundedit --help`` needs it."""
+    import open_clip
+
+    return open_clip
 
 
 class ClipBridge(nn.Module):
@@ -48,8 +59,7 @@ class ClipBridge(nn.Module):
 
     def __init__(self, model: nn.Module, tokenizer: Any, *, name: str = ""):
         super().__init__()
-        import open_clip
-
+        open_clip = _open_clip()
         self.model = model.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.name = name
@@ -79,8 +89,7 @@ class ClipBridge(nn.Module):
             WeightsNotFoundError: the weights file is not on this machine.
             CheckpointError: the file does not fit the architecture.
         """
-        import open_clip
-
+        open_clip = _open_clip()
         if name not in open_clip.list_models():
             raise ConfigError(
                 f"unknown open_clip architecture {name!r}; valid names include "
@@ -129,8 +138,6 @@ class ClipBridge(nn.Module):
         Raises:
             FileNotFoundError / CheckpointError: missing or unusable file.
         """
-        from soundedit.weights_io import load_record, weight_paths
-
         tensor_path, json_path = weight_paths(path)
         if json_path.is_file() and tensor_path.is_file():
             record = load_record(tensor_path)  # open_clip reads the tensors itself
@@ -146,8 +153,6 @@ class ClipBridge(nn.Module):
 
     @classmethod
     def _from_registry(cls, name: str, *, device="cpu") -> ClipBridge:
-        from soundedit import hub
-
         registry = hub.load_registry()
         entry = registry.get(name)
         if entry is None or entry.kind != "clip":
@@ -161,8 +166,7 @@ class ClipBridge(nn.Module):
 
     @classmethod
     def _create(cls, name, weights, *, device="cpu", preprocess_cfg=None) -> ClipBridge:
-        import open_clip
-
+        open_clip = _open_clip()
         if weights is not None and not Path(weights).is_file():
             raise CheckpointError(f"CLIP weights {weights} do not exist")
         try:
@@ -283,11 +287,7 @@ def _config_name(model_cfg: dict) -> str:
 def _build_from_config(model_cfg: dict, weights, preprocess_cfg: dict | None):
     """(open_clip model, tokenizer) of model-config data, as open_clip.create_model builds them
     for a config of its own (fp32, CPU), with ``weights`` loaded strictly when given."""
-    import copy
-
-    import open_clip
-    from open_clip.transform import PreprocessCfg, merge_preprocess_dict
-
+    open_clip = _open_clip()
     cfg = copy.deepcopy(model_cfg)
     custom_text = cfg.pop("custom_text", False) or "hf_model_name" in cfg["text_cfg"]
     model_class = open_clip.CustomTextCLIP if custom_text else open_clip.CLIP
@@ -300,10 +300,10 @@ def _build_from_config(model_cfg: dict, weights, preprocess_cfg: dict | None):
             open_clip.load_checkpoint(model, str(weights), strict=True)
         except RuntimeError as e:
             raise CheckpointError(f"open_clip could not load {weights} into the config: {e}") from e
-    preprocess = dataclasses.asdict(PreprocessCfg())
+    preprocess = dataclasses.asdict(open_clip.transform.PreprocessCfg())
     preprocess["size"] = model.visual.image_size
     open_clip.set_model_preprocess_cfg(
-        model, merge_preprocess_dict(preprocess, preprocess_cfg or {})
+        model, open_clip.transform.merge_preprocess_dict(preprocess, preprocess_cfg or {})
     )
     context_length = cfg["text_cfg"].get(
         "context_length", open_clip.tokenizer.DEFAULT_CONTEXT_LENGTH
@@ -313,8 +313,6 @@ def _build_from_config(model_cfg: dict, weights, preprocess_cfg: dict | None):
 
 def _resolve_tag(name: str, tag: str) -> Path:
     """The local file of the registry's CLIP entry for (architecture, tag)."""
-    from soundedit import hub
-
     entries = [e for e in hub.load_registry().values() if e.kind == "clip"]
     for entry in entries:
         defaults = entry.defaults or {}

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundedit.encoders.audio import load_strict, read_torch_file
 from soundedit.errors import CheckpointError
 
 STAGES_50 = (3, 4, 14, 3)  # units per stage of IR-SE50
@@ -108,8 +109,6 @@ def load_ir_se50(path: str | Path, *, device: str | torch.device = "cpu") -> IRS
     Raises:
         CheckpointError: unreadable file, or tensors that do not match (listed).
     """
-    from soundedit.encoders.audio import load_strict, read_torch_file
-
     path = Path(path)
     state = read_torch_file(path, what="IR-SE50 weights")
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from soundedit import hub
 from soundedit.config import to_dict
 from soundedit.errors import CheckpointError, ConfigError
 from soundedit.gan.readers import ACCEPTED, LoadedCheckpoint, checked_tensor, read_file
@@ -98,11 +99,7 @@ def _resolve_registry_name(name: str) -> Path:
             f"checkpoint {name} does not exist; give an existing checkpoint file or a "
             "registry name (see `soundedit models`)"
         )
-    try:
-        from soundedit.hub import resolve
-    except ImportError as e:
-        raise CheckpointError(f"checkpoint {name} does not exist") from e
-    return Path(resolve(name))
+    return Path(hub.resolve(name))
 
 
 def _read_safetensors(path: Path) -> LoadedCheckpoint:

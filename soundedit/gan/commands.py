@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from soundedit import strict_json
+from soundedit.gan.checkpoints import describe, read_checkpoint
 
 
 def register(subparsers) -> None:
@@ -23,8 +24,6 @@ def register(subparsers) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from soundedit.gan.checkpoints import describe, read_checkpoint
-
     summary = describe(read_checkpoint(args.path))
     if args.json:
         print(strict_json.dumps(summary, indent=2))

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundedit.config import from_dict
 from soundedit.errors import ConfigError
 from soundedit.gan.ops import bias_act, make_kernel, upfirdn2d
 
@@ -72,8 +73,6 @@ class GeneratorConfig:
 
 def config_from_dict(data: Mapping[str, Any]) -> GeneratorConfig:
     """A config from JSON data, where channel-table keys arrive as strings."""
-    from soundedit.config import from_dict
-
     data = dict(data)
     if isinstance(data.get("channels"), Mapping):
         try:

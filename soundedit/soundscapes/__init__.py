@@ -6,24 +6,8 @@ when the bundle is asked for.
 """
 
 from soundedit.bundle import register_bundle
-
-
-def _load(device: str):
-    from soundedit.soundscapes.bundle import load_soundscapes_bundle
-
-    return load_soundscapes_bundle(device)
-
-
-def _check() -> tuple[bool, str]:
-    from soundedit.soundscapes.bundle import weights_status
-
-    return weights_status()
-
+from soundedit.soundscapes.bundle import NAME, TITLE, load_soundscapes_bundle, weights_status
 
 register_bundle(
-    "soundscapes",
-    _load,
-    title="SoundScapes (embedded, offline)",
-    domain="soundscapes",
-    check=_check,
+    NAME, load_soundscapes_bundle, title=TITLE, domain="soundscapes", check=weights_status
 )

@@ -15,13 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 
 from soundedit.bundle import Bundle
+from soundedit.encoders.audio import load_audio_encoder
+from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
+from soundedit.gan.checkpoints import load_generator
 from soundedit.hub import SHIPPED_WEIGHTS
-from soundedit.mapper import check_mapper
+from soundedit.mapper import check_mapper, load_mapper
 from soundedit.settings import EditConfig
 from soundedit.soundscapes.params import calm_z
+from soundedit.soundscapes.probe import load_probe
+from soundedit.soundscapes.recognise import load_recogniser
+from soundedit.weights_io import load_record, weight_paths
 
 NAME = "soundscapes"
 TITLE = "SoundScapes (embedded, offline)"
@@ -141,9 +148,6 @@ def load_mapper_if_present(folder: str | Path | None = None, device="cpu"):
     Raises:
         CheckpointError: the files are there but damaged (names the rebuild command).
     """
-    from soundedit.mapper import load_mapper
-    from soundedit.weights_io import weight_paths
-
     stem = (Path(folder) if folder is not None else weights_dir()) / MAPPER
     if not any(p.is_file() for p in weight_paths(stem)):
         return None
@@ -182,8 +186,6 @@ def load_part(model: str, folder: str | Path | None = None, device="cpu"):
                 f"SoundScapes {model} weights {path} are missing; rebuild them with "
                 f"`{rebuild_command(model)}`"
             )
-    from safetensors import SafetensorError
-
     try:
         module = loader(stem)
     except (SoundEditError, SafetensorError, RuntimeError, KeyError, ValueError, OSError) as e:
@@ -195,15 +197,10 @@ def load_part(model: str, folder: str | Path | None = None, device="cpu"):
 
 
 def _load_generator(stem: Path):
-    from soundedit.gan.checkpoints import load_generator
-
     return load_generator(stem.with_name(stem.name + ".safetensors"))
 
 
 def _load_clip(stem: Path):
-    from soundedit.encoders.clip import ClipBridge
-    from soundedit.weights_io import load_record
-
     record = load_record(stem, kind="open_clip")  # open_clip reads the tensors itself
     return ClipBridge.from_config(
         record["config"], weights_path=stem.with_name(stem.name + ".safetensors")
@@ -211,18 +208,12 @@ def _load_clip(stem: Path):
 
 
 def _load_audio(stem: Path):
-    from soundedit.encoders.audio import load_audio_encoder
-
     return load_audio_encoder(stem)
 
 
 def _load_probe(stem: Path):
-    from soundedit.soundscapes.probe import load_probe
-
     return load_probe(stem)
 
 
 def _load_recogniser(stem: Path):
-    from soundedit.soundscapes.recognise import load_recogniser
-
     return load_recogniser(stem)

@@ -6,7 +6,22 @@ import sys
 import time
 from pathlib import Path
 
+import soundfile as sf
+import torch
+from PIL import Image
+
 from soundedit import strict_json
+from soundedit.bundle import load_bundle
+from soundedit.errors import ConfigError
+from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
+from soundedit.soundscapes.evaluate_mapper import eval_mapper
+from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
+from soundedit.soundscapes.examples import write_examples, write_strip
+from soundedit.soundscapes.mapper_data import train_world_mapper
+from soundedit.soundscapes.params import INDEX, make_params, sample_params
+from soundedit.soundscapes.render import contact_sheet, render
+from soundedit.soundscapes.synth import RATE, synthesize
+from soundedit.soundscapes.training import audio, clip, generator, probe, recogniser
 
 MODELS = ("probe", "generator", "clip", "audio", "recogniser", "mapper")
 REAL_MODELS = ("audio", "recogniser", "mapper")  # these read --real
@@ -182,8 +197,6 @@ def _register_examples_and_eval(sub) -> None:
 
 
 def _parse_sets(items: list[str]) -> dict[str, float]:
-    from soundedit.errors import ConfigError
-
     values = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -197,12 +210,6 @@ def _parse_sets(items: list[str]) -> dict[str, float]:
 
 
 def _run_render(args) -> int:
-    import torch
-    from PIL import Image
-
-    from soundedit.soundscapes.params import INDEX, make_params, sample_params
-    from soundedit.soundscapes.render import contact_sheet, render
-
     values = _parse_sets(args.set)
     params = sample_params(args.n, torch.Generator().manual_seed(args.seed))
     make_params(**values)  # validates the names and values
@@ -214,11 +221,6 @@ def _run_render(args) -> int:
 
 
 def _run_synth(args) -> int:
-    import soundfile as sf
-
-    from soundedit.soundscapes.params import make_params
-    from soundedit.soundscapes.synth import RATE, synthesize
-
     audio = synthesize(make_params(**_parse_sets(args.set)), seed=args.seed)[0]
     sf.write(args.out, audio, RATE, subtype="PCM_16")
     print(args.out)
@@ -269,9 +271,6 @@ def _generator_kwargs(args) -> dict:
 
 
 def _run_train(args) -> int:
-    from soundedit.soundscapes.mapper_data import train_world_mapper
-    from soundedit.soundscapes.training import audio, clip, generator, probe, recogniser
-
     trainers = {
         "probe": probe.train_probe,
         "generator": generator.train_generator,
@@ -304,8 +303,6 @@ def _log(line: str) -> None:
 
 
 def _run_examples(args) -> int:
-    from soundedit.soundscapes.examples import write_examples, write_strip
-
     for path in write_examples(args.out, seed=args.seed):
         print(path)
     if args.strip is not None:
@@ -316,8 +313,6 @@ def _run_examples(args) -> int:
 def _run_eval(args) -> int:
 
     if args.real is not None:
-        from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
-
         seeds = 2 if args.seeds is None else args.seeds
         results = evaluate_real(
             args.real,
@@ -329,10 +324,6 @@ def _run_eval(args) -> int:
         )
         print(strict_json.dumps(results, indent=2) if args.json else format_real(results))
         return 0
-    from soundedit.bundle import load_bundle
-    from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
-    from soundedit.soundscapes.evaluate_mapper import eval_mapper
-
     base = HELD_OUT if args.first_seed is None else args.first_seed
     seeds = args.seeds or 10
     # The optimisation's rows run cold: its own figures, with or without a mapper.

@@ -15,15 +15,25 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from soundedit.bundle import load_bundle
+from soundedit.edit.pipeline import render_latent, run_to_end
+from soundedit.edit.targets import source_latent
+from soundedit.encoders.audio import embed_sound
+from soundedit.settings import EditRequest
 from soundedit.soundscapes.captions import CLASS_PROMPTS
+from soundedit.soundscapes.fidelity import held_out_z, judge_accuracy, paired_images, pixel_error
 from soundedit.soundscapes.params import (
     CLASSES,
+    PARAM_NAMES,
     SHAPES,
     make_params,
     params_from_z,
     sample_for_class,
 )
+from soundedit.soundscapes.render import render
 from soundedit.soundscapes.synth import RATE, synthesize
+from soundedit.soundscapes.training.generator_loss import generator_images
+from soundedit.soundscapes.training.probe import probe_errors
 
 HELD_OUT = 100_000
 # The scene each class's test sound is made from (a strong, clean example of the class).
@@ -78,8 +88,6 @@ def evaluate(
     ``overrides`` (request fields such as ``lr`` or ``latent_noise``) change the edit settings
     from the world's defaults, for tuning them on a ``base`` that is not reported.
     """
-    from soundedit.bundle import load_bundle
-
     bundle = bundle or load_bundle("soundscapes")
     results: dict = {}
     results.update(eval_probe(bundle.probe))
@@ -100,8 +108,6 @@ def evaluate(
 
 @torch.no_grad()
 def eval_probe(probe, *, n: int = 1024) -> dict:
-    from soundedit.soundscapes.training.probe import probe_errors
-
     errors = probe_errors(probe, n=n, seed=HELD_OUT)
     return {
         "probe_mae": errors,
@@ -113,9 +119,6 @@ def eval_probe(probe, *, n: int = 1024) -> dict:
 @torch.no_grad()
 def eval_generator(bundle, *, n: int = 512) -> dict:
     """|probe(G(z)) - params(z)| at truncation 1: the mean, per parameter and the worst one."""
-    from soundedit.soundscapes.params import PARAM_NAMES
-    from soundedit.soundscapes.training.generator_loss import generator_images
-
     G = bundle.generator
     z = torch.randn(n, G.style_dim, generator=torch.Generator().manual_seed(HELD_OUT))
     errors = []
@@ -132,13 +135,6 @@ def eval_generator(bundle, *, n: int = 512) -> dict:
 def eval_fidelity(G, *, n: int = 256, n_judge: int = 512, judge_steps: int = 300) -> dict:
     """Pixel error |G(z) - render(params(z))| on ``n`` held-out latents, and the test accuracy
     of a judge trained on ``n_judge`` other held-out latents and tested on ``n`` more."""
-    from soundedit.soundscapes.fidelity import (
-        held_out_z,
-        judge_accuracy,
-        paired_images,
-        pixel_error,
-    )
-
     fake, real = paired_images(G, held_out_z(n, HELD_OUT + 3, G.style_dim))
     judge = judge_accuracy(
         G,
@@ -155,9 +151,6 @@ def eval_fidelity(G, *, n: int = 256, n_judge: int = 512, judge_steps: int = 300
 def eval_calm_start(bundle, *, seeds: int = 10) -> dict:
     """The largest sound-class event (CLASSES) the probe reads on the default start of seeds
     0 .. seeds-1 (the world's start, at its default truncation): the mean, and per seed."""
-    from soundedit.edit.pipeline import render_latent, source_latent
-    from soundedit.settings import EditRequest
-
     largest = []
     for seed in range(seeds):
         image = render_latent(bundle, source_latent(bundle, EditRequest(seed=seed)))
@@ -169,8 +162,6 @@ def eval_calm_start(bundle, *, seeds: int = 10) -> dict:
 @torch.no_grad()
 def eval_clip(clip, *, n_per_class: int = 50) -> float:
     """Zero-shot: the class prompt closest to each held-out render is its dominant event."""
-    from soundedit.soundscapes.render import render
-
     g = torch.Generator().manual_seed(HELD_OUT + 1)
     text = clip.embed_text(list(CLASS_PROMPTS.values()))
     correct = 0
@@ -183,8 +174,6 @@ def eval_clip(clip, *, n_per_class: int = 50) -> float:
 @torch.no_grad()
 def eval_audio(bundle, *, n_per_class: int = 25) -> float:
     """Zero-shot: held-out synthesised sounds of dominant-event scenes vs the class prompts."""
-    from soundedit.encoders.audio import embed_sound
-
     g = torch.Generator().manual_seed(HELD_OUT + 2)
     text = bundle.clip.embed_text(list(CLASS_PROMPTS.values())).float()
     correct = 0
@@ -199,9 +188,6 @@ def eval_audio(bundle, *, n_per_class: int = 25) -> float:
 
 def edit_with(bundle, **fields):
     """The result of an edit with these request inputs and settings (no previews)."""
-    from soundedit.edit.pipeline import run_to_end
-    from soundedit.settings import EditRequest
-
     return run_to_end(bundle, EditRequest.of(preview_every=0, **fields))
 
 

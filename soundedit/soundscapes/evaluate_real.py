@@ -24,11 +24,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from soundedit.audio.signal import check_signal
+from soundedit.bundle import load_bundle
 from soundedit.errors import ConfigError
+from soundedit.soundscapes.captions import CLASS_PROMPTS
 from soundedit.soundscapes.evaluate import HELD_OUT, edit_with, mapper_line, spearman
+from soundedit.soundscapes.nonsounds import HELD_OUT_KINDS, KINDS, make_nonsounds
 from soundedit.soundscapes.params import CLASSES
 from soundedit.soundscapes.realworld import RATE, RealClip, read_clips
 from soundedit.soundscapes.recognise import auroc
+from soundedit.soundscapes.training.recogniser import embed_sounds
 
 DRAWN = ("rain", "sea", "fire", "lightning", "night")  # events the generator draws today
 GAINS = (-18.0, -12.0, -6.0, 0.0)
@@ -58,8 +63,6 @@ def evaluate_real(
     bundle=None,
 ) -> dict:
     """Every real-audio figure on ``folds`` of ``folder`` (see the module doc)."""
-    from soundedit.bundle import load_bundle
-
     if nonsounds < 0:
         raise ConfigError(f"non-sounds per kind must be 0 (skip) or more, got {nonsounds}")
     bundle = bundle or load_bundle("soundscapes")
@@ -88,16 +91,12 @@ def _instant(log: Log) -> Log:
 
 def embed_clips(bundle, clips: list[RealClip]) -> torch.Tensor:
     """Unit embeddings [N, D] of whole clips (the front end reads their centre 4 s)."""
-    from soundedit.soundscapes.training.recogniser import embed_sounds
-
     return embed_sounds(bundle.audio_encoder, [c.samples for c in clips], rate=RATE)
 
 
 @torch.no_grad()
 def recognition_figures(bundle, inside: list[RealClip], outside: list[RealClip]) -> dict:
     """Zero-shot accuracy (overall, per class, confusion) and the open-set figures."""
-    from soundedit.soundscapes.captions import CLASS_PROMPTS
-
     prompts = bundle.clip.embed_text(list(CLASS_PROMPTS.values())).float()
     emb_in = embed_clips(bundle, inside)
     predicted = [CLASSES[i] for i in (emb_in @ prompts.T).argmax(dim=1).tolist()]
@@ -133,10 +132,6 @@ def nonsound_figures(bundle, *, per_kind: int, seed: int = NONSOUND_SEED) -> dic
     ``known``: after the signal check (what an edit reports); ``recogniser``: by the
     recogniser's score alone; ``refused``: stopped by the signal check.
     """
-    from soundedit.audio.signal import check_signal
-    from soundedit.soundscapes.nonsounds import HELD_OUT_KINDS, KINDS, make_nonsounds
-    from soundedit.soundscapes.training.recogniser import embed_sounds
-
     signals = make_nonsounds(KINDS, per_kind=per_kind, seed=seed)
     refused = torch.tensor([check_signal(x, RATE) is not None for _, x in signals])
     scores = bundle.recognise.score(embed_sounds(bundle.audio_encoder, [x for _, x in signals]))

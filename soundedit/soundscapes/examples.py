@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from soundedit.bundle import load_bundle
+from soundedit.soundscapes.evaluate import edit_with
 from soundedit.soundscapes.params import make_params
 from soundedit.soundscapes.render import render, to_uint8
 from soundedit.soundscapes.synth import RATE, synthesize
@@ -59,11 +61,6 @@ def write_strip(
     """Edit the picture of ``seed`` with each example sound in ``sounds_dir`` (the world's own
     defaults, as the app runs it) and write one picture: a labelled column per example, the
     source on top and the result below, each upscaled 3x without smoothing."""
-    from PIL import ImageDraw
-
-    from soundedit.bundle import load_bundle
-    from soundedit.soundscapes.evaluate import edit_with
-
     bundle = bundle or load_bundle("soundscapes")
     tiles = []
     for name in EXAMPLES:

@@ -24,12 +24,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from soundedit.bundle import load_bundle
 from soundedit.config import to_dict
 from soundedit.edit.mapper_training import MapperTraining, train_mapper
 from soundedit.encoders.audio import embed_sound
 from soundedit.errors import ConfigError
+from soundedit.mapper import save_mapper
+from soundedit.soundscapes.bundle import weights_dir
 from soundedit.soundscapes.captions import CLASS_PROMPTS, captions
 from soundedit.soundscapes.params import CLASSES, INDEX, make_params, sample_params
+from soundedit.soundscapes.realworld import read_clips, real_takes
 from soundedit.soundscapes.synth import RATE, synthesize
 from soundedit.weights_io import load_weights, save_weights
 
@@ -72,8 +76,6 @@ def synthetic_targets(audio_encoder, *, per_class: int, seed: int) -> torch.Tens
 
 def real_targets(audio_encoder, folder: Path, *, folds: tuple[int, ...], seed: int) -> torch.Tensor:
     """Embeddings [N, D] of random takes of the real clips of ``folds`` (fold 4 refused)."""
-    from soundedit.soundscapes.realworld import read_clips, real_takes
-
     if HELD_OUT_FOLD in folds:
         raise ConfigError(f"fold {HELD_OUT_FOLD} is the held-out report fold; train on 1-3")
     clips = read_clips(folder, folds=folds, roles=("event",))
@@ -139,10 +141,6 @@ def train_world_mapper(
 ) -> Path:
     """Train the SoundScapes mapper (snapshots in ``out_dir``) and write it to ``weights``
     (default: the shipped ``weights/soundscapes/mapper``); returns the safetensors path."""
-    from soundedit.bundle import load_bundle
-    from soundedit.mapper import save_mapper
-    from soundedit.soundscapes.bundle import weights_dir
-
     bundle = load_bundle("soundscapes")
     bank = cached_bank(bundle, real=real, folds=real_folds, seed=seed, out_dir=out_dir, log=log)
     command = f"python -m soundedit soundscapes train --model mapper --seed {seed} --steps {steps}"

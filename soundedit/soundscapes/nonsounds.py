@@ -22,6 +22,10 @@ from pathlib import Path
 import numpy as np
 from scipy import signal as sps
 
+from soundedit.audio.io import load_sound
+from soundedit.audio.recording import simulate_recording
+from soundedit.audio.shape import fit_length
+
 RATE = 16_000
 SECONDS = 4.0
 Make = Callable[[np.random.Generator, int, int], np.ndarray]
@@ -193,9 +197,6 @@ VOICES = ("en", "en-us", "en-gb-scotland", "fr", "de", "es")
 
 def speech(rng, n, rate):
     """A sentence spoken by the espeak-ng synthesiser (random voice, speed and pitch)."""
-    from soundedit.audio.io import load_sound
-    from soundedit.audio.shape import fit_length
-
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "speech.wav"
         args = ["espeak-ng", "-v", str(rng.choice(VOICES)), "-s", str(int(rng.integers(120, 220)))]
@@ -246,8 +247,6 @@ def make_nonsounds(
     recording chain (the room and microphone a test tone played aloud would go through).
     Kinds that cannot be made here (:func:`available`) are left out.
     """
-    from soundedit.audio.recording import simulate_recording
-
     n = int(rate * SECONDS)
     out = []
     for k, kind in enumerate(sorted(kinds)):

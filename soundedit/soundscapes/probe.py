@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from soundedit.config import from_dict
 from soundedit.soundscapes.params import PARAM_NAMES
 from soundedit.weights_io import load_weights, save_weights
 
@@ -91,8 +92,6 @@ def save_probe(probe: Probe, path: str | Path, meta: dict | None = None) -> Path
 
 def load_probe(path: str | Path, *, device: str | torch.device = "cpu") -> Probe:
     """Read a probe written by :func:`save_probe`."""
-    from soundedit.config import from_dict
-
     tensors, record = load_weights(path, kind=KIND)
     probe = Probe(from_dict(ProbeConfig, record["config"]))
     probe.load_state_dict({k: v.float() for k, v in tensors.items()})

@@ -17,8 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
+from soundedit.audio.io import load_sound
+from soundedit.audio.recording import simulate_recording
+from soundedit.audio.shape import fit_length
+from soundedit.config import load_file
 from soundedit.errors import ConfigError
+from soundedit.soundscapes.captions import (
+    GROUNDS,
+    NIGHT_NOUNS,
+    PHRASES,
+    TEMPLATES,
+    TIMES,
+    intensity_band,
+)
 from soundedit.soundscapes.params import CLASSES
+from soundedit.soundscapes.synth import level_db
+from soundedit.train import TrainItem
+from soundedit.train.data import load_items
 
 MAPPING_PATH = Path(__file__).with_name("esc50.toml")
 RATE = 16_000
@@ -54,8 +69,6 @@ class RealAudioMap:
 
 def load_mapping(path: str | Path = MAPPING_PATH) -> RealAudioMap:
     """Read and check a category map (strict: unknown keys, unknown events and overlaps fail)."""
-    from soundedit.config import load_file
-
     mapping = load_file(RealAudioMap, path)
     for category, event in [
         *mapping.events.items(),
@@ -97,9 +110,6 @@ def read_clips(
         FileNotFoundError: ``folder`` does not exist. ConfigError: it is not in the ESC-50
         layout, or no clip of the wanted roles is there.
     """
-    from soundedit.audio.io import load_sound
-    from soundedit.train.data import load_items
-
     mapping = mapping or load_mapping()
     listed = load_items(folder, layout="esc50", folds=folds)
     clips = []
@@ -122,8 +132,6 @@ def read_clips(
 
 def level_intensity(samples: np.ndarray) -> float:
     """The intensity in [0, 1] whose synthesised source is as loud (RMS) as ``samples``."""
-    from soundedit.soundscapes.synth import level_db
-
     quiet, loud = level_db(0.0), level_db(1.0)
     rms_db = 20 * np.log10(float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) + 1e-9)
     return float(np.clip((rms_db - quiet) / (loud - quiet), 0.0, 1.0))
@@ -131,15 +139,6 @@ def level_intensity(samples: np.ndarray) -> float:
 
 def real_caption(events: tuple[str, ...], intensity: float, rng: random.Random) -> str:
     """A world caption for a real clip of ``events`` (first = main) at ``intensity``."""
-    from soundedit.soundscapes.captions import (
-        GROUNDS,
-        NIGHT_NOUNS,
-        PHRASES,
-        TEMPLATES,
-        TIMES,
-        intensity_band,
-    )
-
     band = intensity_band(intensity)
     words = [
         rng.choice(NIGHT_NOUNS) if e == "night" else rng.choice(PHRASES[e][band]) for e in events
@@ -153,8 +152,6 @@ def real_caption(events: tuple[str, ...], intensity: float, rng: random.Random) 
 
 def random_crop(samples: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """A random window of ``n`` samples (looped when the clip is shorter)."""
-    from soundedit.audio.shape import fit_length
-
     if len(samples) <= n:
         return fit_length(samples, n, mode="loop")
     start = int(rng.integers(0, len(samples) - n + 1))
@@ -174,8 +171,6 @@ def real_takes(
     A take is a random 4 s window at a random gain, played through a random recording chain
     (room, microphone, noise, converter) with probability ``recorded``.
     """
-    from soundedit.audio.recording import simulate_recording
-
     rng = np.random.default_rng(seed)
     takes = []
     for clip in clips:
@@ -200,8 +195,6 @@ def real_items(
     loudness; the label is its event; the group is the clip, so weak pairs (renders of the same
     event) always come from other items.
     """
-    from soundedit.train import TrainItem
-
     mapping = mapping or load_mapping()
     text_rng = random.Random(seed)
     inside = [c for c in clips if c.event is not None]

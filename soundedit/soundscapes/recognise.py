@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundedit.config import from_dict
 from soundedit.edit.report import Recognition
 from soundedit.soundscapes.params import CLASSES
 from soundedit.weights_io import load_weights, save_weights
@@ -238,8 +239,6 @@ def save_recogniser(model: Recogniser, path: str | Path, meta: dict) -> Path:
 
 def load_recogniser(path: str | Path) -> Recogniser:
     """Read a pair written by :func:`save_recogniser` (strict)."""
-    from soundedit.config import from_dict
-
     tensors, record = load_weights(path, kind=KIND)
     config = from_dict(RecogniserConfig, record.get("config", {}), where=f"{path} config")
     model = Recogniser(config)

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from soundedit.encoders.audio import AudioEncoder, save_audio_encoder
 from soundedit.errors import CheckpointError, ConfigError
 from soundedit.weights_io import load_weights, save_weights, weight_paths
 
@@ -42,8 +43,6 @@ def save_encoder(encoder: nn.Module, path: str | Path, meta: dict[str, Any]) -> 
             "use soundedit.encoders.audio.AudioEncoder or train with out_dir=None"
         )
     try:
-        from soundedit.encoders.audio import AudioEncoder, save_audio_encoder
-
         if isinstance(encoder, AudioEncoder):
             return save_audio_encoder(encoder, path, meta)
     except ImportError:

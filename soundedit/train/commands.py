@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from soundedit import strict_json
+from soundedit.bundle import bundle_names, load_bundle
+from soundedit.config import load_file
+from soundedit.encoders.audio import load_audio_encoder
+from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import ConfigError, SoundEditError
-from soundedit.train.data import LAYOUTS, TrainItem
-from soundedit.train.evaluate import DEFAULT_TEMPLATES
+from soundedit.train.config import TrainConfig
+from soundedit.train.data import LAYOUTS, TrainItem, compute_item_features, load_items
+from soundedit.train.evaluate import (
+    DEFAULT_TEMPLATES,
+    class_embeddings,
+    embed_features,
+    evaluate_items,
+    format_report,
+    zero_shot_scores,
+)
+from soundedit.train.loop import train_audio_encoder
+from soundedit.weights_io import load_record, weight_paths
 
 
 def register(subparsers) -> None:
@@ -71,8 +88,6 @@ def _encoder_args(p: argparse.ArgumentParser) -> None:
 
 def load_clip(spec: str, pretrained: str | None = None, *, device: str = "cpu") -> Any:
     """A ClipBridge from an open_clip name (+ pretrained tag), a weights pair, or a config json."""
-    from soundedit.encoders.clip import ClipBridge
-
     path = Path(spec)
     if path.suffix == ".json" and path.is_file():
         return ClipBridge.from_config(path, device=device)
@@ -83,12 +98,8 @@ def load_clip(spec: str, pretrained: str | None = None, *, device: str = "cpu") 
 
 def load_encoder_and_clip(args: argparse.Namespace) -> tuple[Any, Any]:
     """The audio encoder named by ``--encoder`` and the CLIP it is aligned to."""
-    from soundedit.weights_io import load_record, weight_paths
-
     tensor_path, json_path = weight_paths(args.encoder)
     if tensor_path.is_file() and json_path.is_file():
-        from soundedit.encoders.audio import load_audio_encoder
-
         encoder = load_audio_encoder(tensor_path, device=args.device)
         meta = load_record(tensor_path).get("meta", {})
         spec = args.clip or meta.get("clip_source")
@@ -99,8 +110,6 @@ def load_encoder_and_clip(args: argparse.Namespace) -> tuple[Any, Any]:
             )
         pretrained = args.clip_pretrained or meta.get("clip_pretrained")
         return encoder, load_clip(spec, pretrained, device=args.device)
-    from soundedit.bundle import bundle_names, load_bundle
-
     if args.encoder not in bundle_names():
         raise ConfigError(
             f"--encoder {args.encoder!r} is neither a checkpoint pair ({tensor_path.name} + "
@@ -124,8 +133,6 @@ def _templates(args: argparse.Namespace) -> tuple[str, ...]:
 
 def run_classify(args: argparse.Namespace) -> int:
     """Zero-shot classify each file; one JSON line per file (an "error" key when unreadable)."""
-    from soundedit.train.evaluate import class_embeddings, embed_features, zero_shot_scores
-
     labels = [x.strip() for x in args.labels.split(",") if x.strip()]
     if len(labels) < 2:
         raise ConfigError(
@@ -136,8 +143,6 @@ def run_classify(args: argparse.Namespace) -> int:
     failed = 0
     for file in args.files:
         try:
-            from soundedit.train.data import compute_item_features
-
             features, skipped = compute_item_features([TrainItem(file)], encoder.front_end)
             if skipped:
                 raise ConfigError(skipped[0][1])
@@ -157,9 +162,6 @@ def run_classify(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Zero-shot + linear-probe report on a labelled dataset."""
-    from soundedit.train.data import load_items
-    from soundedit.train.evaluate import evaluate_items, format_report
-
     folds = None
     if args.folds:
         try:
@@ -180,13 +182,6 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train from a config file; prints one line per epoch and where the checkpoints are."""
-    import torch
-
-    from soundedit.config import load_file
-    from soundedit.train.config import TrainConfig
-    from soundedit.train.data import load_items
-    from soundedit.train.loop import train_audio_encoder
-
     config = load_file(TrainConfig, args.config)
     config.validate()
     if config.train_data is None:
@@ -195,8 +190,6 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.config}: out_dir is missing (where checkpoints are written)")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda"):
-        import os
-
         device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if device == "cuda" else device
     sets = []
     for data in (config.train_data, config.val_data):

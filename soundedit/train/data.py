@@ -18,8 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
 
+from soundedit.audio.features import compute_features
+from soundedit.audio.io import load_sound
 from soundedit.errors import ConfigError, SoundEditError
 
 LAYOUTS = ("auto", "manifest", "vggsound", "audioset", "esc50", "urbansound8k")
@@ -340,8 +346,6 @@ def compute_item_features(
     cached features instead of the tensor, so datasets larger than memory can be trained on.
     Returns (features, skipped rows with reasons).
     """
-    from safetensors.torch import load_file, save_file
-
     cache = Path(cache_dir) if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
@@ -373,9 +377,6 @@ def compute_item_features(
 
 
 def _features_of(source: Any, front_end: Any) -> torch.Tensor:
-    from soundedit.audio.features import compute_features
-    from soundedit.audio.io import load_sound
-
     return compute_features(load_sound(source), front_end).float()
 
 
@@ -390,16 +391,11 @@ def _check_features(value: torch.Tensor) -> torch.Tensor:
 def _progress(iterable, enabled: bool, desc: str):
     if not enabled:
         return iterable
-    from tqdm.auto import tqdm
-
     return tqdm(iterable, desc=desc, leave=False)
 
 
 def load_image(path: str | Path) -> torch.Tensor:
     """An image file as a Tensor [3, H, W] in [-1, 1]."""
-    import numpy as np
-    from PIL import Image
-
     with Image.open(path) as im:
         array = np.asarray(im.convert("RGB"), dtype=np.float32)
     return torch.from_numpy(array).permute(2, 0, 1) / 127.5 - 1.0

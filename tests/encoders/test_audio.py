@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import types
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+import soundedit.encoders.audio as audio_encoders
 from soundedit.encoders.audio import (
     AudioEncoder,
     AudioEncoderConfig,
@@ -150,12 +150,9 @@ def test_embed_sound_uses_front_end(monkeypatch):
         level = float(np.abs(sound.samples).mean())
         return torch.full((1, 32, 64), level) + torch.linspace(0, 1, 64)
 
-    fake_io = types.SimpleNamespace(load_sound=load_sound)
-    fake_features = types.SimpleNamespace(
-        compute_features=compute_features, get_front_end=lambda name: f"fe:{name}"
-    )
-    monkeypatch.setitem(sys.modules, "soundedit.audio.io", fake_io)
-    monkeypatch.setitem(sys.modules, "soundedit.audio.features", fake_features)
+    monkeypatch.setattr(audio_encoders, "load_sound", load_sound)
+    monkeypatch.setattr(audio_encoders, "compute_features", compute_features)
+    monkeypatch.setattr(audio_encoders, "get_front_end", lambda name: f"fe:{name}")
     torch.manual_seed(0)
     encoder = AudioEncoder(SMALL).train()
     sound = (16_000, np.full(1600, 0.25, np.float32))
