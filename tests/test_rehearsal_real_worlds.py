@@ -360,6 +360,20 @@ def is_skip(value) -> bool:
     return isinstance(value, dict) and value == gr.skip()
 
 
+def page_values(outputs: dict) -> dict:
+    """The values a page update sets: an update's own value (one that only shows or hides a
+    box sets none), a plain value as it is; skips set nothing."""
+    values = {}
+    for key, value in outputs.items():
+        if isinstance(value, dict) and value.get("__type__") == "update":
+            if "value" not in value:
+                continue
+            value = value["value"]
+        if not is_skip(value):
+            values[key] = value
+    return values
+
+
 def check_on_screen(image, world: RealWorld) -> None:
     """A page picture: the world's image enlarged pixel for pixel to about SCREEN_SIZE."""
     from demo.results import SCREEN_SIZE
@@ -495,7 +509,7 @@ def test_app_edits(world, sound, tmp_path):
         views = list(handlers.run(form, request=SimpleNamespace(session_hash=mode)))
         view = {}  # what the page shows at the end: each output's last value that is no skip
         for values in views:
-            view.update({k: v for k, v in zip(RUN_OUTPUTS, values, strict=True) if not is_skip(v)})
+            view.update(page_values(dict(zip(RUN_OUTPUTS, values, strict=True))))
         shown = {"mix": ("source", "sound", "text", "mixed"), "text": ("source", "text")}
         for key in shown.get(mode, ("source", "sound")):
             check_on_screen(view[f"out_{key}"], world)

@@ -68,5 +68,5 @@ def test_the_committed_mapper_brings_rain_for_a_rain_sound():
         result = instant_edit(
             bundle, EditRequest(audio=class_sound("rain", 100_000 + i), seed=seed)
         )
-        rises.append(result.report["probe_edited"]["rain"] - result.report["probe_source"]["rain"])
+        rises.append(result.report.probe_edited["rain"] - result.report.probe_source["rain"])
     assert min(rises) > 0.3, rises
