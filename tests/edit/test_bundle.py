@@ -123,7 +123,7 @@ def test_a_registry_generator_loads_with_its_encoders(monkeypatch, tmp_path, mak
         "soundedit.encoders.clip.ClipBridge.from_pretrained", lambda *a, **k: tiny.clip
     )
     monkeypatch.setattr(
-        "soundedit.encoders.audio.load_authors_checkpoint", lambda p: tiny.audio_encoder
+        "soundedit.bundle.load_authors_checkpoint", lambda p: tiny.audio_encoder
     )
     bundle = bundles.load_bundle("tiny-church")
     try:
