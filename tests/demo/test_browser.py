@@ -206,3 +206,6 @@ def first_minute(page, served_app, served_world, size):
         page.wait_for_timeout(500)  # the fold's arrow turns back
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
+    else:  # the same first minute on a phone, beside it (docs/screenshot-phone.png)
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT.with_name(f"{SCREENSHOT.stem}-phone.png")))
