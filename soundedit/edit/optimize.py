@@ -294,11 +294,3 @@ def _step_record(bundle, config, i, w, mask_logits, values, similarity, target, 
         layer_mask=mask,
         preview_similarity=preview_similarity,
     )
-
-
-def edit(bundle, target: torch.Tensor, w_source: torch.Tensor, *, config: EditConfig) -> EditStep:
-    """Run :func:`edit_steps` to the end and return its last step (``.w`` is the edit)."""
-    last = None
-    for step in edit_steps(bundle, target, w_source, config=config):
-        last = step
-    return last

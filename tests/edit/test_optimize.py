@@ -10,7 +10,6 @@ import torch
 
 from soundedit.edit.optimize import (
     blend_targets,
-    edit,
     edit_steps,
     learning_rate,
     source_from_mean,
@@ -130,7 +129,8 @@ def test_bf16_autocast_runs_and_stays_close_to_fp32(tiny_bundle, toy_target):
 def test_free_generation_from_the_mean_latent(tiny_bundle, toy_target):
     w_mean = source_from_mean(tiny_bundle.generator)
     assert w_mean.shape == (1, 6, 16)
-    last = edit(tiny_bundle, toy_target, w_mean, config=EditConfig(steps=30, lambda_reg=0.0))
+    config = EditConfig(steps=30, lambda_reg=0.0)
+    *_, last = edit_steps(tiny_bundle, toy_target, w_mean, config=config)
     assert last.step == 30 and set(last.losses) == {"guidance", "total"}
 
 
