@@ -1,4 +1,4 @@
-"""``python -m soundedit soundscapes {render,synth,train,examples,eval}``."""
+"""``python -m soundedit soundscapes {render,compare,synth,train,examples,eval}``."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from PIL import Image
 from soundedit import strict_json
 from soundedit.bundle import load_bundle
 from soundedit.errors import ConfigError
+from soundedit.gan.checkpoints import load_generator
 from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
 from soundedit.soundscapes.evaluate_mapper import eval_mapper
 from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
 from soundedit.soundscapes.examples import write_examples, write_strip
+from soundedit.soundscapes.fidelity import comparison_sheet, held_out_z, paired_images, pixel_error
 from soundedit.soundscapes.mapper_data import train_world_mapper
 from soundedit.soundscapes.params import INDEX, make_params, sample_params
 from soundedit.soundscapes.render import contact_sheet, render
@@ -47,6 +49,23 @@ def _register_render_and_synth(sub) -> None:
         "--set", nargs="*", default=[], metavar="NAME=VALUE", help="fix parameters, e.g. rain=0.8"
     )
     p.set_defaults(func=_run_render)
+
+    p = sub.add_parser(
+        "compare", help="G(z) above render(params(z)) for held-out latents, as a PNG sheet"
+    )
+    p.add_argument("--out", type=Path, default=Path("generator-vs-render.png"), help="output PNG")
+    p.add_argument("--n", type=int, default=16, help="number of held-out latents")
+    p.add_argument(
+        "--seed", type=int, default=HELD_OUT + 6, help="seed of the latents (default: held out)"
+    )
+    p.add_argument(
+        "--generator",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a generator .safetensors (e.g. a training snapshot; default: the committed one)",
+    )
+    p.set_defaults(func=_run_compare)
 
     p = sub.add_parser("synth", help="synthesise one scene's sound to a WAV file")
     p.add_argument("--out", type=Path, default=Path("soundscape.wav"))
@@ -217,6 +236,22 @@ def _run_render(args) -> int:
         params[:, INDEX[name]] = value
     Image.fromarray(contact_sheet(render(params))).save(args.out)
     print(args.out)
+    return 0
+
+
+def _run_compare(args) -> int:
+    if args.n < 1:
+        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    G = (
+        load_bundle("soundscapes").generator
+        if args.generator is None
+        else load_generator(args.generator)
+    )
+    fake, real = paired_images(G, held_out_z(args.n, args.seed, G.style_dim))
+    columns = min(args.n, 8)
+    sheet = contact_sheet(comparison_sheet(fake, real, columns=columns), columns=columns, scale=3)
+    Image.fromarray(sheet).save(args.out)
+    print(f"{args.out}: pixel error {pixel_error(fake, real):.3f} on these {args.n} latents")
     return 0
 
 

@@ -37,6 +37,15 @@ def paired_images(G, z: torch.Tensor, *, chunk: int = 64) -> tuple[torch.Tensor,
     return torch.cat(fake), torch.cat(real)
 
 
+def comparison_sheet(fake: torch.Tensor, real: torch.Tensor, *, columns: int = 8) -> torch.Tensor:
+    """Pairs for the eye: each group of ``columns`` latents as a row of G(z) above a row of
+    their renders, [2 * B, 3, R, R] in the order ``contact_sheet`` tiles them."""
+    rows = []
+    for start in range(0, len(fake), columns):
+        rows += [fake[start : start + columns], real[start : start + columns]]
+    return torch.cat(rows)
+
+
 def pixel_error(fake: torch.Tensor, real: torch.Tensor) -> float:
     """Mean |fake - real| on [0, 1] pixels of images given in [-1, 1]."""
     return float((fake - real).abs().mean() / 2)

@@ -2,9 +2,13 @@
 
 import pytest
 import torch
+from PIL import Image
 
+from soundedit.cli import main
+from soundedit.gan.checkpoints import save_generator
 from soundedit.soundscapes.evaluate import eval_fidelity
 from soundedit.soundscapes.fidelity import (
+    comparison_sheet,
     held_out_z,
     judge_test_accuracy,
     paired_images,
@@ -48,3 +52,23 @@ def test_eval_fidelity_reports_both_figures_reproducibly(tiny_bundle):
     assert set(figures) == {"pixel_error", "judge"}
     assert 0.0 <= figures["judge"] <= 1.0 and figures["pixel_error"] > 0.0
     assert eval_fidelity(G, n=16, n_judge=16, judge_steps=5) == figures
+
+
+def test_the_comparison_sheet_puts_each_row_of_pictures_above_its_renders():
+    fake = torch.arange(10.0).view(10, 1, 1, 1).expand(10, 3, 2, 2)
+    real = -fake
+    sheet = comparison_sheet(fake, real, columns=4)
+    firsts = sheet[:, 0, 0, 0].tolist()
+    assert firsts == [0, 1, 2, 3, 0, -1, -2, -3, 4, 5, 6, 7, -4, -5, -6, -7, 8, 9, -8, -9]
+
+
+def test_compare_writes_the_sheet_of_a_generator_file(tiny_bundle, tmp_path, capsys):
+    save_generator(tiny_bundle.generator, tmp_path / "g", meta={})
+    out = tmp_path / "sheet.png"
+    args = ["soundscapes", "compare", "--generator", str(tmp_path / "g.safetensors")]
+    assert main([*args, "--n", "3", "--out", str(out)]) == 0
+    # 2 rows (pictures above renders) of 3 tiles of 16 px + 2 px gaps, scaled 3x
+    assert Image.open(out).size == (3 * 18 * 3, 2 * 18 * 3)
+    assert "pixel error" in capsys.readouterr().out
+    assert main([*args, "--n", "0", "--out", str(out)]) == 2
+    assert "--n must be at least 1" in capsys.readouterr().err
