@@ -169,26 +169,51 @@ class ModulatedConv2d(nn.Module):
         self.demodulate = demodulate
         self.upsample = upsample
         self.padding = kernel_size // 2
+        self._frozen: tuple | None = None  # (weight key, weight terms) of a frozen weight
         if upsample:
             p = (len(blur_kernel) - 2) - (kernel_size - 1)
             self.blur = Blur(blur_kernel, pad=((p + 1) // 2 + 1, p // 2 + 1), factor=2)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         s = self.modulation(style).float()  # [B, in]
-        w = self.weight[0] * self.scale  # [out, in, k, k]
+        w, w_up, w_sq = self._weights()
         x = x * s[:, :, None, None].to(x.dtype)
         if self.upsample:
-            out = F.conv_transpose2d(x, w.transpose(0, 1).to(x.dtype), stride=2)
-        elif w.shape[-1] == 1:  # to_rgb: a matmul beats a 1×1 conv with 3 outputs
+            out = F.conv_transpose2d(x, w_up.to(x.dtype), stride=2)
+        elif w.shape[-1] == 1:  # to_rgb: one matmul over all pixels beats a 1×1 conv to RGB
             b, c, h, width = x.shape
-            out = torch.matmul(w[:, :, 0, 0].to(x.dtype), x.reshape(b, c, h * width))
-            out = out.reshape(b, -1, h, width)
+            # The pixels of the whole batch as rows, written out: torch.matmul would choose this
+            # or a batched product depending on which inputs need a gradient (different sums).
+            pixels = x.reshape(b, c, h * width).transpose(1, 2).reshape(b * h * width, c)
+            out = pixels @ w[:, :, 0, 0].to(x.dtype).t()  # [B·HW, 3]
+            out = out.reshape(b, h * width, -1).transpose(1, 2).reshape(b, -1, h, width)
         else:
             out = F.conv2d(x, w.to(x.dtype), padding=self.padding)
         if self.demodulate:
-            d = torch.rsqrt(s.square() @ w.square().sum([2, 3]).t() + 1e-8)  # [B, out]
+            d = torch.rsqrt(s.square() @ w_sq.t() + 1e-8)  # [B, out]
             out = out * d[:, :, None, None].to(out.dtype)
         return self.blur(out) if self.upsample else out
+
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """The scaled weight [out, in, k, k], its transpose [in, out, k, k] for the up-sampling
+        conv (None without) and its squared sums [out, in] for the demodulation.
+
+        They depend on the weight alone, so a frozen generator (editing: no weight gradient)
+        computes them once and keeps them until the weight changes (its version counter, its
+        storage; a write through ``.data`` bypasses the counter); a trained one recomputes them
+        in the graph every call.
+        """
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
+        if self.weight.requires_grad or self._frozen is None or self._frozen[0] != key:
+            w = self.weight[0] * self.scale  # [out, in, k, k]
+            # contiguous: the convolution would otherwise copy the transposed view each call
+            w_up = w.transpose(0, 1).contiguous() if self.upsample else None
+            weights = (w, w_up, w.square().sum([2, 3]))
+            # Tensors made under inference mode cannot be saved for a later backward pass.
+            if self.weight.requires_grad or torch.is_inference_mode_enabled():
+                return weights
+            self._frozen = (key, weights)
+        return self._frozen[1]
 
 
 class NoiseInjection(nn.Module):
