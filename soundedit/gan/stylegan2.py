@@ -176,16 +176,16 @@ class ModulatedConv2d(nn.Module):
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         s = self.modulation(style).float()  # [B, in]
-        w, w_up, w_sq = self._weights()
+        w, w_sq = self._weights()
         x = x * s[:, :, None, None].to(x.dtype)
         if self.upsample:
-            out = F.conv_transpose2d(x, w_up.to(x.dtype), stride=2)
-        elif w.shape[-1] == 1:  # to_rgb: one matmul over all pixels beats a 1×1 conv to RGB
+            out = F.conv_transpose2d(x, w.to(x.dtype), stride=2)
+        elif w.ndim == 2:  # to_rgb: one matmul over all pixels beats a 1×1 conv to RGB
             b, c, h, width = x.shape
             # The pixels of the whole batch as rows, written out: torch.matmul would choose this
             # or a batched product depending on which inputs need a gradient (different sums).
             pixels = x.reshape(b, c, h * width).transpose(1, 2).reshape(b * h * width, c)
-            out = pixels @ w[:, :, 0, 0].to(x.dtype).t()  # [B·HW, 3]
+            out = pixels @ w.to(x.dtype).t()  # [B·HW, 3]
             out = out.reshape(b, h * width, -1).transpose(1, 2).reshape(b, -1, h, width)
         else:
             out = F.conv2d(x, w.to(x.dtype), padding=self.padding)
@@ -194,9 +194,10 @@ class ModulatedConv2d(nn.Module):
             out = out * d[:, :, None, None].to(out.dtype)
         return self.blur(out) if self.upsample else out
 
-    def _weights(self) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """The scaled weight [out, in, k, k], its transpose [in, out, k, k] for the up-sampling
-        conv (None without) and its squared sums [out, in] for the demodulation.
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The scaled weight as the product takes it — [out, in, k, k] for the convolution,
+        [in, out, k, k] for the up-sampling one, [out, in] for a 1×1 — and its squared sums
+        [out, in] for the demodulation.
 
         They depend on the weight alone, so a frozen generator (editing: no weight gradient)
         computes them once and keeps them until the weight changes (its version counter, its
@@ -206,14 +207,23 @@ class ModulatedConv2d(nn.Module):
         key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
         if self.weight.requires_grad or self._frozen is None or self._frozen[0] != key:
             w = self.weight[0] * self.scale  # [out, in, k, k]
-            # contiguous: the convolution would otherwise copy the transposed view each call
-            w_up = w.transpose(0, 1).contiguous() if self.upsample else None
-            weights = (w, w_up, w.square().sum([2, 3]))
+            weights = (_conv_layout(w, upsample=self.upsample), w.square().sum([2, 3]))
             # Tensors made under inference mode cannot be saved for a later backward pass.
             if self.weight.requires_grad or torch.is_inference_mode_enabled():
                 return weights
             self._frozen = (key, weights)
         return self._frozen[1]
+
+
+def _conv_layout(w: torch.Tensor, *, upsample: bool) -> torch.Tensor:
+    """A weight [out, in, k, k] laid out as its product wants it, so that no call copies it: the
+    transpose for the up-sampling convolution, the matrix of a 1×1, channels-last on the CPU
+    (where the feature maps are: :meth:`Generator.synthesis`)."""
+    if w.shape[-1] == 1:
+        return w[:, :, 0, 0]
+    w = w.transpose(0, 1) if upsample else w
+    cpu = w.device.type == "cpu"
+    return w.contiguous(memory_format=torch.channels_last if cpu else torch.contiguous_format)
 
 
 class NoiseInjection(nn.Module):
@@ -377,13 +387,17 @@ class Generator(nn.Module):
             )
         noises = [getattr(self.noises, f"noise_{i}") for i in range(self.n_latent - 1)]
         x = self.input(w_plus.shape[0])
+        if x.device.type == "cpu":
+            # oneDNN's CPU convolutions run faster on channels-last feature maps (the layout
+            # carries through every layer); the image leaves in the usual layout.
+            x = x.contiguous(memory_format=torch.channels_last)
         x = self.conv1(x, w_plus[:, 0], noises[0])
         skip = self.to_rgb1(x, w_plus[:, 1])
         for k, rgb in enumerate(self.to_rgbs):
             x = self.convs[2 * k](x, w_plus[:, 2 * k + 1], noises[2 * k + 1])
             x = self.convs[2 * k + 1](x, w_plus[:, 2 * k + 2], noises[2 * k + 2])
             skip = rgb(x, w_plus[:, 2 * k + 3], skip)
-        return skip
+        return skip.contiguous()
 
     def extra_repr(self) -> str:
         return ", ".join(
