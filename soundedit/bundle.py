@@ -232,6 +232,13 @@ def registry_defaults(entry) -> EditConfig:
     return from_dict(EditConfig, entry.defaults or {}, where=f"registry {entry.name}.defaults")
 
 
+def frozen(generator: torch.nn.Module) -> torch.nn.Module:
+    """``generator`` in eval mode with its weights frozen, as a bundle holds it: edits take
+    gradients for latents only, and a frozen generator computes its weight-only terms once
+    (:class:`~soundedit.gan.stylegan2.ModulatedConv2d`) instead of at every step."""
+    return generator.eval().requires_grad_(False)
+
+
 def _load_registry_bundle(entry, device: str) -> Bundle:
     # Resolve every file first: a missing one fails before anything slow is loaded.
     encoder_paths = {
@@ -240,7 +247,7 @@ def _load_registry_bundle(entry, device: str) -> Bundle:
     }
     generator_path = hub.resolve(entry.name)
     encoders = _load_encoders(encoder_paths, device)
-    generator = load_generator(generator_path, device=device).eval()
+    generator = frozen(load_generator(generator_path, device=device))
     bundle = Bundle(
         name=entry.name, generator=generator, defaults=registry_defaults(entry), **encoders
     )
@@ -301,7 +308,7 @@ def bundle_from_checkpoint(
     device = str(torch.device(device))
 
     paths = {role: (e, hub.resolve(e.name)) for role, e in _encoder_entries(identity=False).items()}
-    generator = load_generator(path, device=device).eval()
+    generator = frozen(load_generator(path, device=device))
     encoders = _load_encoders(paths, device)
     return Bundle(
         name=path.stem, generator=generator, defaults=defaults or EditConfig(), **encoders

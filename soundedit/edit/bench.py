@@ -7,13 +7,17 @@ decode milliseconds and peak memory. The CLIP input paths are the authors' (the 
 upsampled x7, nearest, then average-pooled by size/32 to 224, no CLIP normalisation) and ours
 (one antialiased bilinear resize to 224 plus CLIP's mean/std). Separate rows time the two resize
 paths alone (forward + backward). The ``instant`` row times the default world's instant edit
-(its mapper: sound chosen -> picture), median of repeats.
+(its mapper: sound chosen -> picture), median of repeats; the ``edit`` row its whole edit with
+the world's defaults (:func:`~soundedit.edit.pipeline.run_to_end`: for SoundScapes 100 steps,
+previews, warm start, probe), median of repeats, with the load average beside it (on a shared
+machine the other jobs' load moves the figure more than anything else).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import resource
 import statistics
 import time
@@ -25,13 +29,14 @@ import torch.nn.functional as F
 from soundedit.bundle import DEFAULT_BUNDLE, Bundle, load_bundle
 from soundedit.edit.mapper import map_edit
 from soundedit.edit.optimize import edit_steps, source_from_seed, z_from_seed
-from soundedit.edit.pipeline import instant_edit
+from soundedit.edit.pipeline import instant_edit, run_to_end
 from soundedit.encoders.audio import embed_sound
 from soundedit.encoders.clip import ClipBridge
 from soundedit.gan.stylegan2 import Generator, GeneratorConfig
 from soundedit.settings import EditConfig, EditRequest
 
-CONFIGS = ("256", "1024", "instant")  # "instant": the default world's mapper (when it has one)
+# "instant": the default world's mapper (when it has one); "edit": its whole default edit
+CONFIGS = ("256", "1024", "instant", "edit")
 
 
 def authors_resize(images: torch.Tensor) -> torch.Tensor:
@@ -141,6 +146,33 @@ def time_instant(bundle: Bundle, *, repeats: int = 21) -> dict:
     }
 
 
+def time_world_edit(bundle: Bundle, *, repeats: int = 5) -> dict:
+    """Seconds of a whole edit with the world's defaults (``run_to_end``: steps, previews, warm
+    start, the world's measurements), median and fastest of ``repeats`` after a warm-up edit;
+    seeds 1..repeats, the instant row's 4 s of seeded noise as the sound."""
+    rng = torch.Generator().manual_seed(0)
+    sound = (16_000, (0.1 * torch.randn(64_000, generator=rng)).numpy())
+    run_to_end(bundle, EditRequest(audio=sound, seed=0))  # warm-up
+    seconds = []
+    for seed in range(1, repeats + 1):
+        _sync(bundle.device)
+        start = time.perf_counter()
+        report = run_to_end(bundle, EditRequest(audio=sound, seed=seed)).report
+        _sync(bundle.device)
+        seconds.append(time.perf_counter() - start)
+    median = statistics.median(seconds)
+    return {
+        "config": f"edit-{bundle.name}",
+        "resolution": bundle.generator.resolution,
+        "edit_steps": report.steps,
+        "repeats": repeats,
+        "edit_s": round(median, 3),
+        "fastest_edit_s": round(min(seconds), 3),
+        "ms_per_step": round(1000 * median / max(report.steps, 1), 1),
+        "load_average": round(os.getloadavg()[0], 2),  # of the last minute, this run included
+    }
+
+
 def _median_ms(fn, repeats: int, device: torch.device) -> float:
     fn()  # warm-up
     times = []
@@ -178,17 +210,27 @@ def _config_f(resolution: int, device: torch.device):
 
 
 def run_bench(
-    *, device: str, configs: tuple[str, ...] = CONFIGS, steps: int = 3, skip_slow: bool = True
+    *,
+    device: str,
+    configs: tuple[str, ...] = CONFIGS,
+    steps: int = 3,
+    skip_slow: bool = True,
+    repeats: int = 5,
 ) -> Iterator[dict]:
     """Yield one JSON-ready row per measurement (see the module docstring).
 
     With ``skip_slow`` a 1024 px configuration on the CPU yields a "skipped" row instead.
+    ``repeats``: whole edits timed by the ``edit`` row.
     """
     dev = torch.device(device)
     base = {"device": str(dev), "threads": torch.get_num_threads(), "steps": steps}
     for name in configs:
         if name == "instant":
             yield {**base, **time_instant(load_bundle(DEFAULT_BUNDLE, device=dev))}
+            continue
+        if name == "edit":
+            bundle = load_bundle(DEFAULT_BUNDLE, device=dev)
+            yield {**base, **time_world_edit(bundle, repeats=repeats)}
             continue
         resolution = int(name)
         if resolution >= 1024 and dev.type == "cpu" and skip_slow:

@@ -138,6 +138,9 @@ def _register_bench(subparsers) -> None:
         help="configurations (default all; 1024 is skipped on CPU unless named here)",
     )
     p.add_argument("--steps", type=int, default=3, help="timed steps per row (after a warm-up)")
+    p.add_argument(
+        "--repeats", type=int, default=5, help="whole edits timed by the edit row (median)"
+    )
     p.set_defaults(func=run_bench_command)
 
 
@@ -252,9 +255,15 @@ def run_bench_command(args: argparse.Namespace) -> int:
     """Print the benchmark rows as JSON lines."""
     if not 1 <= args.steps <= 100:
         raise ConfigError(f"--steps must be between 1 and 100, got {args.steps}")
+    if not 1 <= args.repeats <= 100:
+        raise ConfigError(f"--repeats must be between 1 and 100, got {args.repeats}")
     configs = tuple(args.configs) if args.configs else CONFIGS
     rows = run_bench(
-        device=_device(args.device), configs=configs, steps=args.steps, skip_slow=not args.configs
+        device=_device(args.device),
+        configs=configs,
+        steps=args.steps,
+        skip_slow=not args.configs,
+        repeats=args.repeats,
     )
     for row in rows:
         print(strict_json.dumps(row), flush=True)

@@ -162,18 +162,17 @@ def edit_steps(
     rng = torch.Generator().manual_seed(config.seed)  # the latent noise
     for i in range(config.steps):
         _set_learning_rate(optimizer, i / config.steps, config)
-        w = to_w_plus(latent)  # [1, L, S]
         with _autocast(device, config.autocast):
             # fp32 images into CLIP: its antialiased resize has no bf16 backward on the CPU;
             # CLIP's matmuls still run in bf16 under autocast.
-            images = G.synthesis(_guidance_latents(latent, to_w_plus, w, config, rng)).float()
+            images = G.synthesis(_guidance_latents(latent, to_w_plus, config, rng)).float()
             embed = clip.embed_image(images)  # [K, D]: one per noisy latent (K = 1 without)
             id_embed = bundle.identity.embed(images) if use_id else None
         terms, similarity = _loss_terms(
             config, embed, source_embed, target, latent, anchor, mask_logits, id_embed, source_id
         )
         values = _update(optimizer, params, terms)
-        del w, images, embed, id_embed, terms
+        del images, embed, id_embed, terms
         with torch.no_grad():
             w = to_w_plus(latent)
         previews = final_preview or i + 1 < config.steps
@@ -245,10 +244,11 @@ def _latent(G, config: EditConfig, w_source, z_source):
     return z, lambda z: G.w_plus(G.mapping(z, truncation=config.truncation))
 
 
-def _guidance_latents(latent, to_w_plus, w, config: EditConfig, rng) -> torch.Tensor:
-    """The W+ latents whose images the guidance sees: ``w`` or noisy copies [K, L, S]."""
+def _guidance_latents(latent, to_w_plus, config: EditConfig, rng) -> torch.Tensor:
+    """The W+ latents whose images the guidance sees: the latent's [1, L, S] or noisy copies
+    [K, L, S] (the latent's own W+ is then not needed)."""
     if config.latent_noise <= 0:
-        return w
+        return to_w_plus(latent)
     noise = torch.randn((config.samples, *latent.shape[1:]), generator=rng)
     return to_w_plus(latent + noise.to(latent.device) * config.latent_noise)
 

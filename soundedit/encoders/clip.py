@@ -61,6 +61,7 @@ class ClipBridge(nn.Module):
         super().__init__()
         open_clip = _open_clip()
         self.model = model.eval().requires_grad_(False)
+        _sequence_first(getattr(model.visual, "transformer", None))
         self.tokenizer = tokenizer
         self.name = name
         cfg = open_clip.get_model_preprocess_cfg(model)
@@ -238,6 +239,20 @@ class ClipBridge(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Same as :meth:`embed_image`."""
         return self.embed_image(images)
+
+
+def _sequence_first(transformer: nn.Module | None) -> None:
+    """Run an open_clip image transformer sequence-first ([L, N, D], its own option): batch-first,
+    ``nn.MultiheadAttention`` transposes the tokens inside and, when a gradient flows back to
+    the image (every edit step), projects them with one small matrix product per token."""
+    blocks = getattr(transformer, "resblocks", ())
+    attentions = [getattr(block, "attn", None) for block in blocks]
+    if not getattr(transformer, "batch_first", False) or not attentions:
+        return
+    if all(isinstance(attn, nn.MultiheadAttention) for attn in attentions):
+        transformer.batch_first = False
+        for attn in attentions:
+            attn.batch_first = False
 
 
 def _read_config(config: dict | str | Path) -> tuple[dict, dict | None, Path | None]:

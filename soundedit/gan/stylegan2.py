@@ -169,26 +169,61 @@ class ModulatedConv2d(nn.Module):
         self.demodulate = demodulate
         self.upsample = upsample
         self.padding = kernel_size // 2
+        self._frozen: tuple | None = None  # (weight key, weight terms) of a frozen weight
         if upsample:
             p = (len(blur_kernel) - 2) - (kernel_size - 1)
             self.blur = Blur(blur_kernel, pad=((p + 1) // 2 + 1, p // 2 + 1), factor=2)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         s = self.modulation(style).float()  # [B, in]
-        w = self.weight[0] * self.scale  # [out, in, k, k]
+        w, w_sq = self._weights()
         x = x * s[:, :, None, None].to(x.dtype)
         if self.upsample:
-            out = F.conv_transpose2d(x, w.transpose(0, 1).to(x.dtype), stride=2)
-        elif w.shape[-1] == 1:  # to_rgb: a matmul beats a 1×1 conv with 3 outputs
+            out = F.conv_transpose2d(x, w.to(x.dtype), stride=2)
+        elif w.ndim == 2:  # to_rgb: one matmul over all pixels beats a 1×1 conv to RGB
             b, c, h, width = x.shape
-            out = torch.matmul(w[:, :, 0, 0].to(x.dtype), x.reshape(b, c, h * width))
-            out = out.reshape(b, -1, h, width)
+            # The pixels of the whole batch as rows, written out: torch.matmul would choose this
+            # or a batched product depending on which inputs need a gradient (different sums).
+            pixels = x.reshape(b, c, h * width).transpose(1, 2).reshape(b * h * width, c)
+            out = pixels @ w.to(x.dtype).t()  # [B·HW, 3]
+            out = out.reshape(b, h * width, -1).transpose(1, 2).reshape(b, -1, h, width)
         else:
             out = F.conv2d(x, w.to(x.dtype), padding=self.padding)
         if self.demodulate:
-            d = torch.rsqrt(s.square() @ w.square().sum([2, 3]).t() + 1e-8)  # [B, out]
+            d = torch.rsqrt(s.square() @ w_sq.t() + 1e-8)  # [B, out]
             out = out * d[:, :, None, None].to(out.dtype)
         return self.blur(out) if self.upsample else out
+
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The scaled weight as the product takes it — [out, in, k, k] for the convolution,
+        [in, out, k, k] for the up-sampling one, [out, in] for a 1×1 — and its squared sums
+        [out, in] for the demodulation.
+
+        They depend on the weight alone, so a frozen generator (editing: no weight gradient)
+        computes them once and keeps them until the weight changes (its version counter, its
+        storage; a write through ``.data`` bypasses the counter); a trained one recomputes them
+        in the graph every call.
+        """
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
+        if self.weight.requires_grad or self._frozen is None or self._frozen[0] != key:
+            w = self.weight[0] * self.scale  # [out, in, k, k]
+            weights = (_conv_layout(w, upsample=self.upsample), w.square().sum([2, 3]))
+            # Tensors made under inference mode cannot be saved for a later backward pass.
+            if self.weight.requires_grad or torch.is_inference_mode_enabled():
+                return weights
+            self._frozen = (key, weights)
+        return self._frozen[1]
+
+
+def _conv_layout(w: torch.Tensor, *, upsample: bool) -> torch.Tensor:
+    """A weight [out, in, k, k] laid out as its product wants it, so that no call copies it: the
+    transpose for the up-sampling convolution, the matrix of a 1×1, channels-last on the CPU
+    (where the feature maps are: :meth:`Generator.synthesis`)."""
+    if w.shape[-1] == 1:
+        return w[:, :, 0, 0]
+    w = w.transpose(0, 1) if upsample else w
+    cpu = w.device.type == "cpu"
+    return w.contiguous(memory_format=torch.channels_last if cpu else torch.contiguous_format)
 
 
 class NoiseInjection(nn.Module):
@@ -352,13 +387,17 @@ class Generator(nn.Module):
             )
         noises = [getattr(self.noises, f"noise_{i}") for i in range(self.n_latent - 1)]
         x = self.input(w_plus.shape[0])
+        if x.device.type == "cpu":
+            # oneDNN's CPU convolutions run faster on channels-last feature maps (the layout
+            # carries through every layer); the image leaves in the usual layout.
+            x = x.contiguous(memory_format=torch.channels_last)
         x = self.conv1(x, w_plus[:, 0], noises[0])
         skip = self.to_rgb1(x, w_plus[:, 1])
         for k, rgb in enumerate(self.to_rgbs):
             x = self.convs[2 * k](x, w_plus[:, 2 * k + 1], noises[2 * k + 1])
             x = self.convs[2 * k + 1](x, w_plus[:, 2 * k + 2], noises[2 * k + 2])
             skip = rgb(x, w_plus[:, 2 * k + 3], skip)
-        return skip
+        return skip.contiguous()
 
     def extra_repr(self) -> str:
         return ", ".join(

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError
 
-from soundedit.bundle import Bundle
+from soundedit.bundle import Bundle, frozen
 from soundedit.encoders.audio import load_audio_encoder
 from soundedit.encoders.clip import ClipBridge
 from soundedit.errors import CheckpointError, SoundEditError, WeightsNotFoundError
@@ -197,7 +197,7 @@ def load_part(model: str, folder: str | Path | None = None, device="cpu"):
 
 
 def _load_generator(stem: Path):
-    return load_generator(stem.with_name(stem.name + ".safetensors"))
+    return frozen(load_generator(stem.with_name(stem.name + ".safetensors")))
 
 
 def _load_clip(stem: Path):

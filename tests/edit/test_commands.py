@@ -144,6 +144,10 @@ def test_bench_rows_on_a_tiny_bundle(tiny_registered, monkeypatch):
         "peak_memory_mb",
     }
     assert all(v > 0 for v in row.values())
+    edit = bench.time_world_edit(tiny_registered, repeats=2)
+    assert edit["config"] == f"edit-{tiny_registered.name}" and edit["repeats"] == 2
+    assert edit["edit_steps"] == tiny_registered.defaults.steps  # the world's whole edit
+    assert 0 < edit["fastest_edit_s"] <= edit["edit_s"] and edit["load_average"] >= 0
     monkeypatch.setattr(bench, "time_resize", lambda res, **kw: iter([{"resize": res}]))
     skipped = list(bench.run_bench(device="cpu", configs=("1024",), steps=1))
     assert "skipped" in skipped[0] and "--configs 1024" in skipped[0]["skipped"]

@@ -32,6 +32,26 @@ def test_embed_image_is_unit_norm_and_differentiable(tiny_clip, images):
     assert images.grad is not None and images.grad.abs().sum() > 0
 
 
+def test_the_image_tower_runs_sequence_first_and_embeds_as_batch_first(tiny_clip, images):
+    """The bridge runs open_clip's image transformer sequence-first (faster image gradients);
+    the embedding and its gradient are those of the batch-first model up to float32 rounding."""
+    tower = tiny_clip.model.visual.transformer
+    assert not tower.batch_first
+    assert not any(block.attn.batch_first for block in tower.resblocks)
+    results = []
+    for batch_first in (True, False):  # ends as the bridge runs it (a shared fixture)
+        tower.batch_first = batch_first
+        for block in tower.resblocks:
+            block.attn.batch_first = batch_first
+        x = images.clone().requires_grad_(True)
+        embed = tiny_clip.embed_image(x)
+        (grad,) = torch.autograd.grad(embed[:, 0].sum(), [x])
+        results.append((embed.detach(), grad))
+    (b, grad_b), (a, grad_a) = results
+    assert torch.allclose(a, b, atol=1e-6, rtol=0)
+    assert torch.allclose(grad_a, grad_b, atol=1e-6 * grad_b.abs().max().item(), rtol=1e-5)
+
+
 def test_preprocess_uses_model_mean_std_and_resizes(tiny_clip):
     grey = torch.zeros(1, 3, 40, 40)  # 0 in [-1, 1] = 0.5 in [0, 1]
     x = tiny_clip.preprocess(grey)

@@ -6,6 +6,7 @@ reading only the state dict, so it shares no code (and no conv trick) with the l
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -208,6 +209,34 @@ def test_batched_and_single_paths_agree_with_gradients(tiny_generator):
     assert torch.allclose(batched, single, atol=tolerance, rtol=0), tolerance
     batched.square().sum().backward()
     assert w.grad is not None and torch.isfinite(w.grad).all() and w.grad.abs().sum() > 0
+
+
+def images_and_latent_gradients(generator, z):
+    z = z.clone().requires_grad_(True)
+    images = generator.synthesis(generator.w_plus(generator.mapping(z, truncation=0.7)))
+    weights = torch.linspace(-1, 1, images.numel()).reshape(images.shape)
+    (grad,) = torch.autograd.grad((images * weights).sum(), [z])
+    return images.detach(), grad
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_frozen_generator_computes_the_same_bits(tiny_generator, batch):
+    """A frozen generator keeps its weight-only terms between calls (editing takes gradients
+    for latents only); it must compute exactly what the trainable one does, also after its
+    weights change in place."""
+    frozen = copy.deepcopy(tiny_generator).requires_grad_(False)
+    z = torch.randn(batch, TINY.style_dim, generator=torch.Generator().manual_seed(batch))
+    for _ in range(2):  # the second call uses the kept terms
+        for a, b in zip(images_and_latent_gradients(tiny_generator, z),
+                        images_and_latent_gradients(frozen, z), strict=True):  # fmt: skip
+            assert torch.equal(a, b)
+    with torch.no_grad():
+        for generator in (tiny_generator, frozen):
+            for conv in (generator.conv1.conv, generator.convs[0].conv, generator.to_rgbs[0].conv):
+                conv.weight.mul_(1.5)
+    for a, b in zip(images_and_latent_gradients(tiny_generator, z),
+                    images_and_latent_gradients(frozen, z), strict=True):  # fmt: skip
+        assert torch.equal(a, b)
 
 
 def test_bf16_autocast_runs_close(tiny_generator):
