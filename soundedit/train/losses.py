@@ -135,18 +135,21 @@ def weak_pair_kl_sum(
 def negative_hinge(
     negatives: torch.Tensor, targets: torch.Tensor, positive: torch.Tensor, margin: float
 ) -> torch.Tensor:
-    """Mean over (negative, target) pairs of max(0, cos(negative, target) - positive + margin).
+    """Mean over negatives of max over targets of max(0, cos(negative, target) - positive + margin).
 
     A triplet loss with the world's captions and images as anchors: each target's own sound
-    must be closer to it than any sound from outside the world, by ``margin`` (in cosine). It
-    is relative, so a larger logit scale cannot satisfy it by shrinking every cosine.
+    must be closer to it than any sound from outside the world, by ``margin`` (in cosine); each
+    negative answers for the anchor it comes closest to beating ("none of these" means not even
+    the nearest). It is relative, so a larger logit scale cannot satisfy it by shrinking every
+    cosine.
 
     Args:
         negatives: [M, D] unit audio embeddings of sounds from outside the world.
         targets: [T, D] unit CLIP embeddings of the world's captions and images in the batch.
         positive: [T] cosine of each target with the audio it is paired with.
     """
-    return F.relu(negatives @ targets.T - positive[None, :] + margin).mean()
+    violation = F.relu(negatives @ targets.T - positive[None, :] + margin)  # [M, T]
+    return violation.max(dim=1).values.mean()
 
 
 @dataclass

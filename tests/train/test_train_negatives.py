@@ -29,8 +29,8 @@ def test_negative_hinge_by_hand():
     targets = torch.tensor([[0.6, 0.8], [1.0, 0.0]])
     positive = torch.tensor([0.9, 0.5])
     # cosines [[0.6, 1.0], [0.8, 0.0]] against positive - margin = [0.7, 0.3]: over by
-    # 0, 0.7, 0.1 and 0 -> mean 0.2
-    assert negative_hinge(negatives, targets, positive, 0.2).item() == pytest.approx(0.2)
+    # [[0, 0.7], [0.1, 0]]; each negative's worst: 0.7 and 0.1 -> mean 0.4
+    assert negative_hinge(negatives, targets, positive, 0.2).item() == pytest.approx(0.4)
     assert negative_hinge(negatives, targets, positive + 1.0, 0.2).item() == 0.0
 
 
@@ -54,7 +54,7 @@ def test_negatives_sit_out_the_text_and_image_terms_and_feel_the_hinge():
     positive = torch.cat(
         [(audio[keep_t] * text[keep_t]).sum(1), (audio[keep_i] * image[keep_i]).sum(1)]
     )
-    want_negative = F.relu(audio[negative] @ targets.T - positive + 0.3).mean()
+    want_negative = F.relu(audio[negative] @ targets.T - positive + 0.3).max(1).values.mean()
     assert torch.allclose(got["text"], want_text)
     assert torch.allclose(got["image"], want_image)
     assert torch.allclose(got["negative"], want_negative)
@@ -126,8 +126,8 @@ def sounds(labels, per_label: int, seed: int) -> list[torch.Tensor]:
 
 @pytest.mark.slow
 def test_the_hinge_keeps_unseen_negatives_away_from_the_world():
-    """Clicks are the negatives: with the hinge they end below the margin of every class, as
-    held-out clicks show; without it they sit wherever the encoder happens to put them."""
+    """Clicks are the negatives: with the hinge, held-out clicks end far below the world's own
+    sounds on every class prompt; without it they sit about as close as those sounds."""
     torch.set_num_threads(1)
     clip = FixedClip()
     world = ("hum", "whistle", "hiss")
@@ -165,5 +165,6 @@ def test_the_hinge_keeps_unseen_negatives_away_from_the_world():
     print(
         f"negatives {with_hinge:.3f} / {without:.3f}; world {world_with:.3f} / {world_without:.3f}"
     )
-    assert with_hinge < 0.2 and without > 0.4
+    # the hinge is relative: held-out clicks end well below the world's own sounds
+    assert world_with - with_hinge > 0.3 and world_without - without < 0.2
     assert world_with > 0.5  # the world's own sounds still find their class
