@@ -152,10 +152,17 @@ def train_audio(
         "seconds": round(time.time() - start, 1),
         "history": history,
         "last_epoch": result.history[-1] if result.history else {},
-        "losses": "text + image + augment + weak_kl (soundedit.train)",
+        "losses": "text + image + augment + weak_kl (soundedit.train)"
+        + (f" + negative hinge x{ears.negatives:g}" if ears.negatives else ""),
         "real_audio": REAL_AUDIO_NOTE if real is not None else None,
     }
-    return save_audio_encoder(result.encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
+    encoder = result.encoder
+    if ears.real_images or ears.negatives:
+        # The validation R@1 ranks synthetic captions only, and falls as real takes and
+        # negatives take a larger share of the batch; the annealed last epoch is kept.
+        encoder = load_audio_encoder(Path(config.out_dir) / "last")
+        meta["kept"] = "the last epoch (not the best validation R@1)"
+    return save_audio_encoder(encoder.eval(), WEIGHTS_DIR / "audio_encoder", meta)
 
 
 def real_training_items(
