@@ -11,7 +11,9 @@ seeded by the ``numpy.random.Generator`` passed in) and applies it:
 5. the converter: a round trip through a lower sample rate and 8-16-bit quantisation.
 
 :func:`browser_recording` plays a sound through what a browser microphone hands the app
-(48 kHz stereo int16, a room, a -30 dBFS noise floor), for tests of the microphone path.
+(48 kHz stereo int16, a room, a -30 dBFS noise floor), for tests of the microphone path;
+:func:`microphone_recording` draws a random one of those (room, noise floor, an automatic gain
+control's slow level changes) and brings it back to mono at the sound's own rate, for training.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from scipy import signal
 
 from soundedit.audio.io import resample
+from soundedit.audio.shape import fit_length
 from soundedit.errors import ConfigError
 
 
@@ -145,6 +148,80 @@ def browser_recording(
         channels.append(x * rng.uniform(0.9, 1.0) + floor)
     stereo = np.clip(np.stack(channels, axis=1), -1.0, 1.0 - 1 / 32768)
     return 48_000, np.round(stereo * 32768).astype(np.int16)
+
+
+@dataclass(frozen=True)
+class MicrophoneChain:
+    """The ranges a random browser-microphone take is drawn from (:func:`microphone_recording`)."""
+
+    rt60: tuple[float, float] = (0.15, 0.8)  # the room's reverb time in seconds
+    wet: tuple[float, float] = (0.1, 0.5)  # reverb mix
+    floor_db: tuple[float, float] = (-70.0, -35.0)  # noise floor, dBFS RMS
+    agc_db: tuple[float, float] = (2.0, 8.0)  # swing of the gain control's slow level changes
+    agc_seconds: tuple[float, float] = (0.4, 2.0)  # how slowly the gain control moves
+
+    def __post_init__(self):
+        for name in ("rt60", "wet", "floor_db", "agc_db", "agc_seconds"):
+            low, high = getattr(self, name)
+            if not low <= high:
+                raise ConfigError(f"microphone chain {name}: ({low}, {high}) is not low <= high")
+        if (
+            self.rt60[0] <= 0
+            or self.agc_seconds[0] <= 0
+            or not 0 <= self.wet[0] <= self.wet[1] <= 1
+        ):
+            raise ConfigError(
+                "microphone chain: reverb times and gain-control times above 0 s, mixes in [0, 1]"
+            )
+
+
+DEFAULT_MICROPHONE = MicrophoneChain()
+BROWSER_RATE = 48_000
+
+
+def agc_gain(n: int, rate: int, rng: np.random.Generator, *, swing_db: float, seconds: float):
+    """A slowly wandering gain [n] (linear): smoothed noise spanning about ``swing_db`` dB
+    peak to peak, moving on a time scale of ``seconds``, around 0 dB."""
+    knots = max(2, int(np.ceil(n / (seconds * rate))) + 2)
+    curve = rng.standard_normal(knots)
+    curve = (curve - curve.mean()) / (np.ptp(curve) + 1e-12) * swing_db
+    db = np.interp(np.arange(n), np.linspace(0, n - 1, knots), curve)
+    return 10.0 ** (db / 20.0)
+
+
+def microphone_recording(
+    samples: np.ndarray,
+    rate: int,
+    rng: np.random.Generator,
+    *,
+    chain: MicrophoneChain = DEFAULT_MICROPHONE,
+) -> np.ndarray:
+    """A random browser-microphone take of ``samples`` (float [n] at ``rate``), back at ``rate``.
+
+    The sound is resampled to 48 kHz, played in a room, captured in stereo (two slightly
+    different channels, each with its own noise floor), levelled by an automatic gain control
+    that moves slowly by several dB, stored as 16-bit samples, then mixed down to mono and
+    resampled to ``rate`` as the app does with a microphone recording: float32 [n] in [-1, 1].
+    """
+    n = len(samples)
+    x = resample(np.asarray(samples, dtype=np.float32), rate, BROWSER_RATE).astype(np.float64)
+    x = reverb(x, BROWSER_RATE, rt60=rng.uniform(*chain.rt60), wet=rng.uniform(*chain.wet), rng=rng)
+    x = x * agc_gain(
+        len(x),
+        BROWSER_RATE,
+        rng,
+        swing_db=rng.uniform(*chain.agc_db),
+        seconds=rng.uniform(*chain.agc_seconds),
+    )
+    floor = _gain(rng.uniform(*chain.floor_db))
+    channels = []
+    for _ in range(2):
+        noise = rng.standard_normal(len(x))
+        channels.append(x * rng.uniform(0.9, 1.0) + noise * floor / (np.std(noise) + 1e-12))
+    stereo = np.clip(np.stack(channels), -1.0, 1.0 - 1 / 32768)
+    mono = (np.round(stereo * 32768) / 32768).mean(axis=0)
+    back = resample(mono.astype(np.float32), BROWSER_RATE, rate)
+    return fit_length(np.asarray(back, dtype=np.float32), n, mode="pad").astype(np.float32)
 
 
 def _gain(db: float) -> float:

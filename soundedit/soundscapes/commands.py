@@ -145,7 +145,28 @@ def _add_recogniser_options(p) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="recogniser: N generated non-sounds of each training kind as negatives (default 0)",
+        help="recogniser, audio: N generated non-sounds of each training kind as negatives "
+        "(default 0; audio needs --negatives)",
+    )
+    p.add_argument(
+        "--real-images",
+        action="store_true",
+        help="audio: real in-world takes join audio<->image against renders of their event",
+    )
+    p.add_argument(
+        "--negatives",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="audio: weight of the 'none of these' hinge on the --real clips from outside the "
+        "world (and --nonsounds); default 0 (off)",
+    )
+    p.add_argument(
+        "--microphone",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="audio: share of the takes played through a random browser microphone (default 0)",
     )
     p.add_argument(
         "--hidden",
@@ -328,9 +349,26 @@ def _run_train(args) -> int:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
         if model == "recogniser":
             kwargs.update(nonsounds=args.nonsounds, hidden=args.hidden)
+        if model == "audio":
+            kwargs["ears"] = _ear_options(args)
         path = trainers[model](**kwargs, log=_log)
         print(f"{model}: wrote {path} in {time.time() - start:.0f} s", flush=True)
     return 0
+
+
+def _ear_options(args) -> audio.EarOptions:
+    """The audio encoder's real-sound options from the command line (checked)."""
+    if args.negatives < 0 or args.nonsounds < 0 or not 0 <= args.microphone <= 0.4:
+        raise ConfigError(
+            f"--negatives and --nonsounds must be 0 or more and --microphone within [0, 0.4]; "
+            f"got {args.negatives:g}, {args.nonsounds} and {args.microphone:g}"
+        )
+    return audio.EarOptions(
+        real_images=args.real_images,
+        negatives=args.negatives,
+        nonsounds=args.nonsounds,
+        microphone=args.microphone,
+    )
 
 
 def _log(line: str) -> None:

@@ -11,14 +11,16 @@ outside the world, and which are left out.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from soundedit.audio.io import load_sound
-from soundedit.audio.recording import simulate_recording
+from soundedit.audio.recording import microphone_recording, simulate_recording
 from soundedit.audio.shape import fit_length
 from soundedit.config import load_file
 from soundedit.errors import ConfigError
@@ -30,7 +32,8 @@ from soundedit.soundscapes.captions import (
     TIMES,
     intensity_band,
 )
-from soundedit.soundscapes.params import CLASSES
+from soundedit.soundscapes.params import CLASSES, INDEX, SPARSE, sample_params
+from soundedit.soundscapes.render import render
 from soundedit.soundscapes.synth import level_db
 from soundedit.train import TrainItem
 from soundedit.train.data import load_items
@@ -165,21 +168,49 @@ def real_takes(
     seed: int,
     gain_db: tuple[float, float] = (-24.0, 0.0),
     recorded: float = 0.5,
+    microphone: float = 0.0,
 ) -> list[tuple[RealClip, np.ndarray]]:
     """``variants`` random takes of each clip: (clip, float32 [4 s at 16 kHz]).
 
     A take is a random 4 s window at a random gain, played through a random recording chain
-    (room, microphone, noise, converter) with probability ``recorded``.
+    (room, microphone, noise, converter) with probability ``recorded``, or else, with
+    probability ``microphone``, through a random browser microphone (48 kHz stereo, room,
+    noise floor, slow gain control; :func:`~soundedit.audio.recording.microphone_recording`).
+    With ``microphone`` 0 the takes are those of earlier runs, draw for draw.
     """
     rng = np.random.default_rng(seed)
+    mic_rng = np.random.default_rng([seed, 11])
     takes = []
     for clip in clips:
         for _ in range(variants):
             x = random_crop(clip.samples, CLIP_SAMPLES, rng) * 10 ** (rng.uniform(*gain_db) / 20)
             if rng.random() < recorded:
                 x = simulate_recording(x, RATE, rng)
+            elif microphone and mic_rng.random() < microphone / max(1e-9, 1 - recorded):
+                x = microphone_recording(x, RATE, mic_rng)
             takes.append((clip, x.astype(np.float32)))
     return takes
+
+
+RENDER_FLOOR = 0.15  # the weakest event a real take's picture shows (a quiet take still holds it)
+
+
+def real_scene(events: tuple[str, ...], intensity: float, generator: torch.Generator):
+    """Scene parameters [1, P] that hold ``events`` at ``intensity`` and no other sound.
+
+    The look (clouds, mountains, ground, layout) comes from the prior; every other sound event
+    is absent; the time of day follows :func:`real_caption` (night only with crickets, where
+    the night is as deep as the take is loud).
+    """
+    params = sample_params(1, generator)
+    params[:, [INDEX[e] for e in SPARSE if e in CLASSES]] = 0.0
+    level = max(RENDER_FLOOR, intensity)
+    for event in events:
+        if event != "night":
+            params[0, INDEX[event]] = level
+    u = float(torch.rand((), generator=generator))
+    params[0, INDEX["night"]] = 0.7 + 0.3 * level if "night" in events else 0.6 * u
+    return params
 
 
 def real_items(
@@ -188,19 +219,41 @@ def real_items(
     variants: int,
     seed: int,
     mapping: RealAudioMap | None = None,
+    images: bool = False,
+    microphone: float = 0.0,
 ) -> list:
     """Training items from the in-world clips: ``variants`` takes of each (:func:`real_takes`).
 
     The caption names the clip's events with an intensity word that follows the take's
     loudness; the label is its event; the group is the clip, so weak pairs (renders of the same
-    event) always come from other items.
+    event) always come from other items. With ``images`` each take is also paired with a
+    render of a scene that holds its events at that intensity (:func:`real_scene`; a
+    thunderstorm brings lightning and rain), so it joins the audio<->image term.
     """
     mapping = mapping or load_mapping()
     text_rng = random.Random(seed)
+    scene_rng = torch.Generator().manual_seed(seed + 31)
     inside = [c for c in clips if c.event is not None]
-    items = []
-    for clip, x in real_takes(inside, variants=variants, seed=seed):
+    items, scenes = [], []
+    for clip, x in real_takes(inside, variants=variants, seed=seed, microphone=microphone):
         events = (clip.event, *mapping.also.get(clip.category, ()))
-        text = real_caption(events, level_intensity(x), text_rng)
+        intensity = level_intensity(x)
+        text = real_caption(events, intensity, text_rng)
         items.append(TrainItem(audio=(RATE, x), text=text, label=clip.event, group=clip.name))
+        scenes.append(real_scene(events, intensity, scene_rng))
+    if images and items:
+        pictures = torch.cat([render(chunk) for chunk in torch.cat(scenes).split(256)])
+        items = [
+            dataclasses.replace(it, image=pic) for it, pic in zip(items, pictures, strict=True)
+        ]
     return items
+
+
+def outside_items(
+    clips: list[RealClip], *, variants: int, seed: int, microphone: float = 0.0
+) -> list:
+    """Negative training items ("none of these"): ``variants`` takes of each clip from outside
+    the world (:func:`real_takes`), with no caption, label or image."""
+    outside = [c for c in clips if c.event is None]
+    takes = real_takes(outside, variants=variants, seed=seed, microphone=microphone)
+    return [TrainItem(audio=(RATE, x), group=clip.name, negative=True) for clip, x in takes]

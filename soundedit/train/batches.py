@@ -35,6 +35,15 @@ def check_inputs(
     if not items:
         raise ConfigError(f"the {what} dataset is empty: no readable items to train on")
     losses = config.losses
+    negatives = sum(1 for it in items if it.negative)
+    if negatives and not losses.negative:
+        raise ConfigError(
+            f"{negatives} {what} items are negatives (from outside the world) but "
+            "losses.negative is 0; give it a weight or leave those items out"
+        )
+    if negatives == len(items):
+        raise ConfigError(f"all {len(items)} {what} items are negatives; the world has no sound")
+    items = [it for it in items if not it.negative]  # negatives need no caption, label or image
     if losses.text or losses.weak_kl:
         n = sum(1 for it in items if it.caption(config.text_template) is None)
         if n:
@@ -205,9 +214,11 @@ def make_batch(
     variant = torch.stack([torch.randint(config.text_variants, (), generator=g) for g in gens])
     batch = LossBatch(audio=torch.empty(0))
     if losses.text:
-        text_id = cache.text_id[index]
-        batch.text = cache.text[text_id, variant].to(device)
+        text_id = cache.text_id[index]  # -1: no caption (a negative, left out of this term)
+        batch.text = cache.text[text_id.clamp(min=0), variant].to(device)
         batch.text_ids = text_id.to(device)
+    if losses.negative:
+        batch.negative = cache.negative[index].to(device)
     if cache.image is not None:
         image_id = cache.image_id[index]  # -1: no paired image (left out of the image term)
         batch.image = cache.image[image_id.clamp(min=0)].to(device)
@@ -225,5 +236,5 @@ def make_batch(
             picks.append(cache.image_id[chosen])
         batch.weak_images = cache.image[torch.stack(picks)].to(device)  # [b, K, D]
         batch.weak_valid = torch.tensor(valid, device=device)
-        batch.label_text = cache.label[cache.label_id[index]].to(device)
+        batch.label_text = cache.label[cache.label_id[index].clamp(min=0)].to(device)
     return features.to(device), None if augmented is None else augmented.to(device), batch

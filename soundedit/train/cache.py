@@ -33,6 +33,7 @@ class ClipCache:
     image: torch.Tensor | None  # [n_images, D]
     image_id: torch.Tensor  # [N] image index per item (-1: none)
     clip_scale: float  # CLIP's own logit scale (text -> image softmax of the KL term)
+    negative: torch.Tensor | None = None  # [N] bool: items from outside the world
 
 
 @torch.no_grad()
@@ -68,6 +69,7 @@ def build_clip_cache(
         image,
         torch.tensor(image_id),
         float(getattr(clip, "logit_scale", 100.0)),
+        torch.tensor([bool(it.negative) for it in items], dtype=torch.bool),
     )
 
 

@@ -43,6 +43,7 @@ class TrainItem:
     image_embedding: torch.Tensor | None = None  # [D] precomputed CLIP embedding of the image
     group: str | None = None  # video / scene id: weak pairs come from other groups
     fold: int | None = None  # official cross-validation fold (ESC-50, UrbanSound8K)
+    negative: bool = False  # "none of these": a sound from outside the world (losses.negative)
 
     def caption(self, template: str = "{}") -> str | None:
         """The text the audio is aligned to: the caption, else the templated label."""

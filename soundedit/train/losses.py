@@ -17,7 +17,7 @@ from torch import nn
 from soundedit.errors import ConfigError
 from soundedit.train.distributed import gather_with_grad, is_distributed, world_size
 
-TERMS = ("text", "image", "augment", "weak_kl")
+TERMS = ("text", "image", "augment", "weak_kl", "negative")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class LossConfig:
     augment: float = 1.0  # weight of InfoNCE audio <-> SpecAugmented audio (self-supervised)
     weak_kl: float = 0.0  # weight of KL(text->image || audio->image) over same-label images
     weak_pairs: int = 8  # images of the same label from other groups per example (KL term)
+    negative: float = 0.0  # weight of the hinge that keeps negative items far from the world
+    negative_margin: float = 0.2  # how much closer (cosine) a caption / image is to its own sound
     temperature: float = 0.07  # initial (or fixed) softmax temperature of the audio side
     learn_temperature: bool = True  # train log(1/temperature) with the encoder
     max_logit_scale: float = 100.0  # clamp of 1/temperature, as in CLIP
@@ -52,6 +54,10 @@ class LossConfig:
             )
         if not 0 < self.temperature <= 1:
             raise ConfigError(f"losses.temperature must be in (0, 1], got {self.temperature}")
+        if not 0 <= self.negative_margin <= 2:
+            raise ConfigError(
+                f"losses.negative_margin must be in [0, 2], got {self.negative_margin}"
+            )
         if self.weak_kl and self.weak_pairs < 2:
             raise ConfigError(
                 f"losses.weak_pairs must be >= 2 for the KL term, got {self.weak_pairs}"
@@ -126,6 +132,26 @@ def weak_pair_kl_sum(
     return (kl * valid.float()).sum()
 
 
+def negative_hinge(
+    negatives: torch.Tensor, targets: torch.Tensor, positive: torch.Tensor, margin: float
+) -> torch.Tensor:
+    """Mean over negatives of max over targets of max(0, cos(negative, target) - positive + margin).
+
+    A triplet loss with the world's captions and images as anchors: each target's own sound
+    must be closer to it than any sound from outside the world, by ``margin`` (in cosine); each
+    negative answers for the anchor it comes closest to beating ("none of these" means not even
+    the nearest). It is relative, so a larger logit scale cannot satisfy it by shrinking every
+    cosine.
+
+    Args:
+        negatives: [M, D] unit audio embeddings of sounds from outside the world.
+        targets: [T, D] unit CLIP embeddings of the world's captions and images in the batch.
+        positive: [T] cosine of each target with the audio it is paired with.
+    """
+    violation = F.relu(negatives @ targets.T - positive[None, :] + margin)  # [M, T]
+    return violation.max(dim=1).values.mean()
+
+
 @dataclass
 class LossBatch:
     """Embeddings of one (local) batch for :func:`alignment_loss`; unused fields may be None."""
@@ -139,6 +165,7 @@ class LossBatch:
     label_text: torch.Tensor | None = None  # [B, D] CLIP text embedding of the label (KL term)
     weak_images: torch.Tensor | None = None  # [B, K, D]
     weak_valid: torch.Tensor | None = None  # [B] bool
+    negative: torch.Tensor | None = None  # [B] bool: items from outside the world
 
 
 def alignment_loss(
@@ -169,8 +196,8 @@ def alignment_loss(
             raise ValueError(f"loss term {name!r} is on but the batch has no {name} embeddings")
         keys = gather(keys) if keys is not None else None
         rows, other = audio, gather(other)
-        if name == "image" and keys is not None and bool((keys < 0).any()):
-            paired = keys >= 0  # rows without a paired image take no part in this term
+        if name != "augment" and keys is not None and bool((keys < 0).any()):
+            paired = keys >= 0  # rows without a caption / image take no part in this term
             rows, other, keys = rows[paired], other[paired], keys[paired]
             if rows.shape[0] < 2:
                 continue
@@ -197,8 +224,32 @@ def alignment_loss(
         if is_distributed():
             torch.distributed.all_reduce(reported)
         out["weak_kl"] = reported
+    if (term := _negative_term(config, batch, audio, gather)) is not None:
+        out["negative"], total = term.detach(), total + config.negative * term
     out["loss"] = total
     return out
+
+
+def _negative_term(config: LossConfig, batch: LossBatch, audio, gather) -> torch.Tensor | None:
+    """The triplet hinge of the batch's negatives against its world captions and images, each
+    anchored by the sound it is paired with (or None when the batch has no such pair)."""
+    if not config.negative or batch.negative is None:
+        return None
+    negative = gather(batch.negative)
+    if not bool(negative.any()):
+        return None
+    targets, positive = [], []
+    for other, keys in ((batch.text, batch.text_ids), (batch.image, batch.image_ids)):
+        if other is not None and keys is not None:
+            keep = (gather(keys) >= 0) & ~negative
+            anchors = gather(other)[keep]
+            targets.append(anchors)
+            positive.append((audio[keep] * anchors).sum(1))
+    if not targets or sum(t.shape[0] for t in targets) == 0:
+        return None
+    return negative_hinge(
+        audio[negative], torch.cat(targets), torch.cat(positive), config.negative_margin
+    )
 
 
 def reported_loss(terms: dict[str, torch.Tensor], config: LossConfig) -> float:

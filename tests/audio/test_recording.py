@@ -5,11 +5,14 @@ import pytest
 
 from soundedit.audio.recording import (
     DEFAULT_CHAIN,
+    MicrophoneChain,
     RecordingChain,
     add_noise,
+    agc_gain,
     browser_recording,
     colour,
     converter,
+    microphone_recording,
     reverb,
     simulate_recording,
 )
@@ -107,3 +110,27 @@ def test_a_browser_recording_loads_as_a_sound():
 
     sound = load_sound(browser_recording(_tone(), RATE, np.random.default_rng(1)), rate=RATE)
     assert sound.rate == RATE and abs(sound.seconds - 1.0) < 0.01
+
+
+def test_a_microphone_take_comes_back_mono_at_the_rate_with_a_room_and_a_floor():
+    x = np.zeros(RATE, dtype=np.float32)
+    x[: RATE // 2] = _tone(0.5)
+    a = microphone_recording(x, RATE, np.random.default_rng(1))
+    assert a.dtype == np.float32 and a.shape == x.shape and np.abs(a).max() <= 1.0
+    assert np.array_equal(a, microphone_recording(x, RATE, np.random.default_rng(1)))
+    assert np.sqrt(np.mean(a[-2000:] ** 2)) > 10 ** (-72 / 20)  # the noise floor is there
+    quiet = MicrophoneChain(rt60=(0.6, 0.6), wet=(0.5, 0.5), floor_db=(-120, -120))
+    ring = microphone_recording(x, RATE, np.random.default_rng(1), chain=quiet)
+    assert np.abs(ring[RATE // 2 + 1600 : RATE // 2 + 3200]).max() > 1e-3  # the room rings on
+
+
+def test_the_gain_control_moves_slowly_by_several_db():
+    gain = agc_gain(4 * RATE, RATE, np.random.default_rng(0), swing_db=6.0, seconds=1.0)
+    db = 20 * np.log10(gain)
+    assert np.ptp(db) == pytest.approx(6.0, abs=1e-3) and abs(np.mean(db)) < 3.0
+    assert np.abs(np.diff(db)).max() < 6.0 / (0.2 * RATE)  # no step: it glides
+
+
+def test_a_microphone_chain_with_reversed_ranges_is_refused():
+    with pytest.raises(ConfigError, match="agc_db"):
+        MicrophoneChain(agc_db=(8.0, 2.0))

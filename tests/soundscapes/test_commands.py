@@ -54,3 +54,11 @@ def test_recogniser_options_below_zero_are_one_clear_error(tmp_path, capsys):
     assert "--nonsounds and --hidden must be 0 or more, got -1 and 0" in capsys.readouterr().err
     assert main([*args, "--hidden", "-8"]) == 2
     assert "got 0 and -8" in capsys.readouterr().err
+
+
+def test_audio_ear_options_out_of_range_are_one_clear_error(tmp_path, capsys):
+    args = ["soundscapes", "train", "--model", "audio", "--real", str(tmp_path)]
+    assert main([*args, "--microphone", "0.9"]) == 2
+    assert "--microphone within [0, 0.4]; got 0, 0 and 0.9" in capsys.readouterr().err
+    assert main([*args, "--nonsounds", "5"]) == 2  # negatives without their weight
+    assert "--nonsounds needs --negatives W > 0" in capsys.readouterr().err

@@ -4,16 +4,19 @@ import random
 
 import numpy as np
 import pytest
+import torch
 
 from soundedit.errors import ConfigError
-from soundedit.soundscapes.params import CLASSES
+from soundedit.soundscapes.params import CLASSES, INDEX
 from soundedit.soundscapes.realworld import (
     MAPPING_PATH,
     level_intensity,
     load_mapping,
+    outside_items,
     read_clips,
     real_caption,
     real_items,
+    real_scene,
     real_takes,
 )
 
@@ -90,3 +93,45 @@ def test_training_items_are_seeded_takes_whose_caption_follows_loudness(esc50_fo
     loud = real_takes(clips[:1], variants=1, seed=1, gain_db=(0, 0), recorded=0)[0][1]
     quiet = real_takes(clips[:1], variants=1, seed=1, gain_db=(-30, -30), recorded=0)[0][1]
     assert level_intensity(loud) > level_intensity(quiet) + 0.5
+
+
+def test_a_real_scene_holds_its_events_at_the_takes_intensity_and_no_other_sound():
+    g = torch.Generator().manual_seed(0)
+    storm = real_scene(("lightning", "rain"), 0.7, g)[0]
+    assert storm[INDEX["lightning"]] == pytest.approx(0.7) and storm[INDEX["rain"]] == 0.7
+    others = [e for e in CLASSES if e not in ("lightning", "rain", "night")]
+    assert all(storm[INDEX[e]] == 0 for e in others) and storm[INDEX["night"]] < 0.65
+    quiet = real_scene(("fire",), 0.0, g)[0]
+    assert quiet[INDEX["fire"]] > 0.1  # a quiet take still shows its event
+    crickets = real_scene(("night",), 0.5, g)[0]
+    assert crickets[INDEX["night"]] > 0.65  # crickets are the world's night
+
+
+def test_real_takes_can_pair_with_renders_of_their_event(esc50_folder):
+    clips = read_clips(esc50_folder, folds=(1,), roles=("event",))
+    plain = real_items(clips, variants=3, seed=0)
+    items = real_items(clips, variants=3, seed=0, images=True)
+    assert [i.text for i in items] == [i.text for i in plain]
+    assert all(tuple(i.image.shape) == (3, 64, 64) for i in items)
+    assert not torch.equal(items[0].image, items[1].image)  # each take has its own picture
+    storm = [i for i in items if i.label == "lightning"]
+    rain = [i for i in items if i.label == "rain"]
+    # a thunderstorm's picture has lightning's bright bolts; rain's does not
+    brightest = lambda its: max(float(i.image.max()) for i in its)  # noqa: E731
+    assert storm and rain and brightest(storm) > brightest(rain)
+
+
+def test_clips_from_outside_the_world_are_negatives_without_words(esc50_folder):
+    clips = read_clips(esc50_folder, folds=(1,))
+    negatives = outside_items(clips, variants=2, seed=0, microphone=0.3)
+    assert len(negatives) == 2 and all(i.negative for i in negatives)
+    assert all(i.text is None and i.label is None and i.image is None for i in negatives)
+    assert {i.group for i in negatives} == {c.name for c in clips if c.event is None}
+
+
+def test_microphone_takes_change_some_takes_and_leave_the_rest_as_before(esc50_folder):
+    clips = read_clips(esc50_folder, folds=(1,), roles=("event",))
+    before = real_takes(clips, variants=8, seed=2)
+    mic = real_takes(clips, variants=8, seed=2, microphone=0.4)
+    same = [np.array_equal(a[1], b[1]) for a, b in zip(before, mic, strict=True)]
+    assert 0 < sum(same) < len(same)
