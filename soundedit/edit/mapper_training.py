@@ -1,11 +1,14 @@
 """Training a latent mapper with the edit's own objective (seeded, resumable).
 
-Every step draws a batch of sources (seeded z through the world's mapping, as drawn) and of
-targets from a bank of unit CLIP-space embeddings (the world's sounds, real clips, captions),
-a share of them blended pairwise, and takes one Adam step on :func:`mapper_loss`. Step ``i``
-draws from its own generator seeded by ``(seed, i)``, so a resumed run draws what an unbroken
-one would. Snapshots (the mapper pair and the resumable state) are written to ``out_dir`` every
-``snapshot_seconds`` and at the end.
+Every step draws a batch of sources and of targets from a bank of unit CLIP-space embeddings
+(the world's sounds, real clips, captions), a share of them blended pairwise, and takes one Adam
+step on :func:`mapper_loss`. Sources are drawn as the app starts its edits: a share
+(``start_share``) is the world's start of a random seed (its bundle's ``start`` hook, e.g.
+SoundScapes' calm scene), the rest random z as drawn (the "seed, any scene" start, and every
+source of a world without the hook). Step ``i`` draws from its own generator seeded by
+``(seed, i)``, so a resumed run draws what an unbroken one would. A run may start from a
+trained mapper's weights (``init``: a fine-tune). Snapshots (the mapper pair and the resumable
+state) are written to ``out_dir`` every ``snapshot_seconds`` and at the end.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import torch
 
 from soundedit.edit.mapper import mapper_loss
+from soundedit.edit.targets import start_z
 from soundedit.encoders.audio import embed_sound
 from soundedit.errors import ConfigError
 from soundedit.mapper import LatentMapper, new_mapper, save_mapper
@@ -33,6 +37,8 @@ class MapperTraining:
     batch: int = 16  # sources (and targets) per step
     lr: float = 1e-3  # Adam learning rate (constant)
     blend_share: float = 0.25  # share of targets that blend two bank targets at a random weight
+    start_share: float = 0.7  # share of sources at the world's start (where its bundle has one)
+    start_seeds: int = 100_000  # world starts come from seeds 0 .. start_seeds-1 (evals: above)
     hidden: int = 512  # mapper width
     depth: int = 3  # mapper hidden layers
     seed: int = 0  # seeds the mapper's init and every step's draws
@@ -54,6 +60,12 @@ def draw_batch(bundle, bank: torch.Tensor, training: MapperTraining, config: Edi
     targets = torch.where(blend, mixed, targets)
     device = G.mean_w.device
     z = z.to(device)
+    if training.start_share > 0 and bundle.start is not None:
+        # Drawn after the rest, so a run without world starts draws what it always did.
+        seeds = torch.randint(training.start_seeds, (B,), generator=rng).tolist()
+        at_start = (torch.rand(B, generator=rng) < training.start_share).tolist()
+        starts = zip(seeds, at_start, strict=True)
+        z = torch.stack([start_z(bundle, s)[0] if a else z[i] for i, (s, a) in enumerate(starts)])
     if config.space == "z":
         return z, targets.to(device), rng
     with torch.no_grad():
@@ -77,19 +89,31 @@ def train_mapper(
     *,
     training: MapperTraining = MapperTraining(),
     resume: bool = False,
+    init: LatentMapper | None = None,
     meta: dict | None = None,
     log: Callable[[str], None] = print,
 ) -> LatentMapper:
     """Train a mapper for ``bundle`` on targets drawn from ``bank`` [N, D]; returns it.
 
     ``out_dir`` receives ``mapper.safetensors/.json`` (with ``meta`` and the step reached) and
-    ``state.safetensors/.json`` (to resume). With ``resume`` a run continues from its state.
+    ``state.safetensors/.json`` (to resume). With ``init`` the run starts from that mapper's
+    weights (a fine-tune, with a fresh optimiser); with ``resume`` it continues from its state.
+
+    Raises:
+        ConfigError: the bank is not [N, D] unit rows, or ``init`` is not a mapper of the
+            training's size for this world.
     """
     check_bank(bundle, bank)
     out_dir = Path(out_dir)
     config = bundle.defaults
     torch.manual_seed(training.seed)
     mapper = new_mapper(bundle, hidden=training.hidden, depth=training.depth).train()
+    if init is not None:
+        if init.config != mapper.config:
+            raise ConfigError(
+                f"the mapper to start from is {init.config}; this run trains {mapper.config}"
+            )
+        mapper.load_state_dict(init.state_dict())
     optimizer = torch.optim.Adam(mapper.parameters(), lr=training.lr)
     start = 0
     if resume and has_state(out_dir / "state"):

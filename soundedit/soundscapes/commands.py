@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -14,13 +15,15 @@ from soundedit import strict_json
 from soundedit.bundle import load_bundle
 from soundedit.errors import ConfigError
 from soundedit.gan.checkpoints import load_generator
+from soundedit.mapper import check_mapper, load_mapper
 from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
-from soundedit.soundscapes.evaluate_mapper import eval_mapper
-from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
+from soundedit.soundscapes.evaluate_mapper import eval_mapper, format_mapper
+from soundedit.soundscapes.evaluate_real import edit_figures, evaluate_real, format_real
 from soundedit.soundscapes.examples import write_examples, write_strip
 from soundedit.soundscapes.fidelity import comparison_sheet, held_out_z, paired_images, pixel_error
-from soundedit.soundscapes.mapper_data import train_world_mapper
+from soundedit.soundscapes.mapper_data import REAL_TAKES, START_SHARE, train_world_mapper
 from soundedit.soundscapes.params import INDEX, make_params, sample_params
+from soundedit.soundscapes.realworld import read_clips
 from soundedit.soundscapes.render import contact_sheet, render
 from soundedit.soundscapes.synth import RATE, synthesize
 from soundedit.soundscapes.training import audio, clip, generator, probe, recogniser
@@ -135,8 +138,27 @@ def _register_train(sub) -> None:
         metavar="FOLD",
         help="folds of --real to train on (default 1 2 3; fold 4 stays held out)",
     )
+    _add_mapper_options(p)
     _add_recogniser_options(p)
     p.set_defaults(func=_run_train)
+
+
+def _add_mapper_options(p) -> None:
+    p.add_argument(
+        "--real-takes", type=int, default=REAL_TAKES, metavar="N",
+        help=f"mapper: random takes of each in-world clip of --real in its bank (default "
+        f"{REAL_TAKES})",
+    )  # fmt: skip
+    p.add_argument(
+        "--start-share", type=float, default=START_SHARE, metavar="P",
+        help=f"mapper: share of training sources at the world's calm start, the rest random z "
+        f"(default {START_SHARE})",
+    )  # fmt: skip
+    p.add_argument(
+        "--init-mapper", type=Path, default=None, metavar="STEM",
+        help="mapper: start from this mapper's weights (a fine-tune), "
+        "e.g. weights/soundscapes/mapper",
+    )  # fmt: skip
 
 
 def _add_recogniser_options(p) -> None:
@@ -233,7 +255,26 @@ def _register_examples_and_eval(sub) -> None:
         metavar="N",
         help="with --real: generated non-sounds of each kind to measure (default 20; 0 skips)",
     )
+    _add_mapper_eval_options(p)
     p.set_defaults(func=_run_eval)
+
+
+def _add_mapper_eval_options(p) -> None:
+    p.add_argument(
+        "--only", choices=("mapper",), default=None,
+        help="mapper: only the mapper's rows (instant edits, warm start; with --real its real "
+        "edits), not the optimisation's",
+    )  # fmt: skip
+    p.add_argument(
+        "--warm-seeds", type=int, default=2, metavar="N",
+        help="source seeds per class of the warm-start row (default 2; each costs a cold and a "
+        "warm run; 0 skips it)",
+    )  # fmt: skip
+    p.add_argument(
+        "--mapper", type=Path, default=None, metavar="STEM",
+        help="measure this mapper (e.g. a snapshot, out/mapper/soundscapes/mapper) instead of the "
+        "committed one",
+    )  # fmt: skip
 
 
 def _parse_sets(items: list[str]) -> dict[str, float]:
@@ -347,6 +388,10 @@ def _run_train(args) -> int:
             kwargs.update(_generator_kwargs(args))
         if model in REAL_MODELS:
             kwargs.update(real=args.real, real_folds=tuple(args.real_folds))
+        if model == "mapper":
+            kwargs.update(
+                real_takes=args.real_takes, start_share=args.start_share, init=args.init_mapper
+            )
         if model == "recogniser":
             kwargs.update(nonsounds=args.nonsounds, hidden=args.hidden)
         if model == "audio":
@@ -384,7 +429,9 @@ def _run_examples(args) -> int:
 
 
 def _run_eval(args) -> int:
-
+    bundle = _eval_bundle(args.mapper)
+    if args.only == "mapper":
+        return _run_mapper_eval(args, bundle)
     if args.real is not None:
         seeds = 2 if args.seeds is None else args.seeds
         results = evaluate_real(
@@ -394,17 +441,47 @@ def _run_eval(args) -> int:
             edits=seeds > 0,
             nonsounds=args.nonsounds,
             log=_log,
+            bundle=bundle,
         )
         print(strict_json.dumps(results, indent=2) if args.json else format_real(results))
         return 0
     base = HELD_OUT if args.first_seed is None else args.first_seed
     seeds = args.seeds or 10
     # The optimisation's rows run cold: its own figures, with or without a mapper.
-    results = evaluate(seeds=seeds, steps=args.steps, base=base, log=_log, warm_start=False)
-    bundle = load_bundle("soundscapes")
+    results = evaluate(
+        seeds=seeds, steps=args.steps, base=base, log=_log, bundle=bundle, warm_start=False
+    )
     if bundle.mapper is not None:
-        results["mapper"] = eval_mapper(bundle, seeds=seeds, base=base, log=_log)
+        results["mapper"] = eval_mapper(
+            bundle, seeds=seeds, warm_seeds=args.warm_seeds, base=base, log=_log
+        )
     print(strict_json.dumps(results, indent=2) if args.json else format_table(results))
+    return 0
+
+
+def _eval_bundle(mapper: Path | None):
+    """The world's bundle, with the mapper at ``mapper`` in place of the committed one."""
+    bundle = load_bundle("soundscapes")
+    if mapper is None:
+        return bundle
+    loaded = load_mapper(mapper, device=bundle.device)
+    check_mapper(bundle, loaded)
+    return dataclasses.replace(bundle, mapper=loaded)
+
+
+def _run_mapper_eval(args, bundle) -> int:
+    """Only the mapper's rows: instant edits and warm starts, or with --real its real edits."""
+    if bundle.mapper is None:
+        raise ConfigError("the world has no mapper to measure; train one or give --mapper STEM")
+    if args.real is not None:
+        seeds = 2 if args.seeds is None else args.seeds
+        inside = [c for c in read_clips(args.real, folds=tuple(args.folds)) if c.event is not None]
+        results = edit_figures(bundle, inside, seeds=seeds, log=_log, instant=True)
+    else:
+        base = HELD_OUT if args.first_seed is None else args.first_seed
+        seeds = args.seeds or 10
+        results = eval_mapper(bundle, seeds=seeds, warm_seeds=args.warm_seeds, base=base, log=_log)
+    print(strict_json.dumps(results, indent=2) if args.json else format_mapper(results))
     return 0
 
 

@@ -38,7 +38,7 @@ def eval_mapper(
     bundle, *, seeds: int = 10, warm_seeds: int = 2, base: int = HELD_OUT, log: Log = print
 ) -> dict:
     """The mapper's rows (see the module docstring); ``warm_seeds`` seeds per class for the
-    warm-start steps (each costs a cold and a warm run)."""
+    warm-start steps (each costs a cold and a warm run; 0 skips them)."""
     source_seeds = [base + 10 * i for i in range(seeds)]
     instant = functools.partial(edit_with, bundle, instant=True)
     rows = eval_class_edits(
@@ -51,6 +51,8 @@ def eval_mapper(
         "intensity_spearman": eval_intensity(instant, source_seeds, base=base),
     }
     log(f"instant intensity: {results['intensity_spearman']:.2f}")
+    if warm_seeds == 0:
+        return results
     steps = [
         warm_steps_to_cold(bundle, audio=class_sound(name, base + 1000 * c + i), seed=seed)
         for c, name in enumerate(CLASSES)
@@ -81,3 +83,26 @@ def _clean_similarity(bundle, w_plus: torch.Tensor, target: torch.Tensor) -> flo
     with torch.no_grad():
         embed = bundle.clip.embed_image(bundle.generator.synthesis(w_plus.to(bundle.device)))
     return float((embed.float() * target.to(bundle.device)).sum())
+
+
+def format_mapper(results: dict) -> str:
+    """The mapper's rows as text: the per-class (or per-event) instant edit success, then the
+    intensity or gain sweep, preservation and the warm start, where measured."""
+    lines = [
+        "instant edit success per class: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in results["edit_success"].items())
+    ]
+    for key, what in (
+        ("intensity_spearman", "intensity: gain -18..0 dB of rain vs probe[rain] (Spearman)"),
+        ("gain_spearman", "real rain gain sweep -18..0 dB vs probe[rain] (Spearman)"),
+        ("preservation", "preservation: mean abs change of shape parameters"),
+    ):
+        if results.get(key) is not None:
+            lines.append(f"{what}: {results[key]:.3f}")
+    if "warm_steps_median" in results:
+        steps = results["warm_steps"]
+        lines.append(
+            f"warm start reaches the cold run's end in a median of {results['warm_steps_median']} "
+            f"steps ({sum(s <= 25 for s in steps)} of {len(steps)} within 25; {steps})"
+        )
+    return "\n".join(lines)

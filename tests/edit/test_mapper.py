@@ -16,7 +16,12 @@ from soundedit import bundle as bundles
 from soundedit.edit import bench, mapper_commands
 from soundedit.edit.commands import register
 from soundedit.edit.mapper import map_edit
-from soundedit.edit.mapper_training import MapperTraining, held_out_loss, train_mapper
+from soundedit.edit.mapper_training import (
+    MapperTraining,
+    draw_batch,
+    held_out_loss,
+    train_mapper,
+)
 from soundedit.edit.optimize import z_from_seed
 from soundedit.edit.pipeline import instant_edit, run_to_end
 from soundedit.errors import ConfigError, WeightsNotFoundError
@@ -92,7 +97,63 @@ def test_training_lowers_the_objective(make_bundle, tmp_path):
     assert (tmp_path / "mapper.safetensors").is_file() and (tmp_path / "state.json").is_file()
 
 
-def test_a_resumed_run_is_the_unbroken_run(z_bundle, tmp_path):
+def calm_first_four(seed: int, z: torch.Tensor) -> torch.Tensor:
+    """A world start like SoundScapes': the seed's z with some coordinates set."""
+    z = z.clone()
+    z[:, :4] = -3.0
+    return z
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_sources_are_drawn_at_the_world_start_in_the_asked_share(z_bundle, share):
+    with_start = dataclasses.replace(z_bundle, start=calm_first_four)
+    training = MapperTraining(batch=64, start_share=share, start_seeds=50)
+    z, targets, rng = draw_batch(with_start, bank(), training, with_start.defaults, 7)
+    at_start = (z[:, :4] == -3.0).all(dim=1)
+    assert z.shape == (64, z_bundle.generator.style_dim)
+    if share == 0.0:
+        # No world starts: the very draws of a world without the hook, noise included.
+        plain, plain_targets, plain_rng = draw_batch(
+            z_bundle, bank(), training, z_bundle.defaults, 7
+        )
+        assert torch.equal(z, plain) and torch.equal(targets, plain_targets)
+        assert torch.equal(torch.randn(3, generator=rng), torch.randn(3, generator=plain_rng))
+        assert not at_start.any()
+        return
+    assert at_start.all() if share == 1.0 else 10 < int(at_start.sum()) < 54
+    # Each start is the world's start of a training seed: its own z with the hook applied.
+    starts = {tuple(calm_first_four(s, z_from_seed(z_bundle.generator, s))[0].tolist())
+              for s in range(50)}  # fmt: skip
+    assert all(tuple(row.tolist()) in starts for row in z[at_start])
+    assert len({tuple(row.tolist()) for row in z[at_start]}) > 5  # varied seeds
+
+
+def test_a_fine_tune_starts_from_the_given_mapper(z_bundle, tmp_path):
+    small = dict(batch=3, lr=1e-3, hidden=32, depth=2)
+    start = moving_mapper(z_bundle)
+    untouched = train_mapper(
+        z_bundle, bank(), tmp_path / "a", training=MapperTraining(steps=0, **small), init=start
+    )
+    for (name, a), b in zip(
+        start.state_dict().items(), untouched.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    tuned = train_mapper(
+        z_bundle, bank(), tmp_path / "b", training=MapperTraining(steps=2, **small), init=start
+    )
+    assert not torch.equal(tuned.head.weight, start.head.weight)
+    assert not torch.equal(start.head.weight, new_mapper(z_bundle, hidden=32, depth=2).head.weight)
+    with pytest.raises(ConfigError, match="the mapper to start from"):
+        train_mapper(
+            z_bundle, bank(), tmp_path / "c", init=start,
+            training=MapperTraining(steps=1, batch=3, hidden=16, depth=1),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("world_start", [False, True])
+def test_a_resumed_run_is_the_unbroken_run(z_bundle, tmp_path, world_start):
+    if world_start:
+        z_bundle = dataclasses.replace(z_bundle, start=calm_first_four)
     small = dict(batch=3, lr=1e-3, hidden=16, depth=1)
     whole = train_mapper(
         z_bundle, bank(), tmp_path / "a", training=MapperTraining(steps=6, **small), log=print

@@ -10,7 +10,7 @@ import torch
 from soundedit.mapper import new_mapper
 from soundedit.settings import EditConfig
 from soundedit.soundscapes.evaluate import mapper_line
-from soundedit.soundscapes.evaluate_mapper import warm_steps_to_cold
+from soundedit.soundscapes.evaluate_mapper import format_mapper, warm_steps_to_cold
 
 
 def test_an_identity_mapper_reaches_the_cold_end_on_the_cold_path(make_bundle):
@@ -35,3 +35,14 @@ def test_mapper_line_pairs_each_class_with_the_optimisation():
     )  # fmt: skip
     assert "rain 1.00/0.90, fire 0.70/0.80" in line
     assert "instant intensity 0.93" in line and "in 12 steps" in line
+
+
+def test_format_mapper_shows_the_rows_it_was_given():
+    synthetic = format_mapper(
+        {"edit_success": {"rain": 1.0, "birds": 0.8}, "intensity_spearman": 0.95,
+         "preservation": 0.1, "warm_steps_median": 3, "warm_steps": [0, 3, 30]},
+    )  # fmt: skip
+    assert synthetic.startswith("instant edit success per class: rain 1.00, birds 0.80")
+    assert "(Spearman): 0.950" in synthetic and "median of 3 steps (2 of 3 within 25" in synthetic
+    real = format_mapper({"edit_success": {"rain": 0.5}, "gain_spearman": 0.7})
+    assert "real rain gain sweep" in real and "warm start" not in real
