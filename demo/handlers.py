@@ -88,8 +88,10 @@ WORLD_OUTPUTS = (
 API_OUTPUTS = ("image", "report")
 INSTANT_INPUTS = RUN_INPUTS  # the instant preview reads the form Run reads
 INSTANT_OUTPUTS = (
-    "instant",  # gr.Image: the mapper's edit of the form, shown only when there is one
     "instant_note",  # gr.Markdown: the picture's caption, or why there is none (one sentence)
+    "instant",  # gr.Image: the mapper's edit of the form, shown only when there is one
+    "instant_words_note",  # the same pair beside the words (guidance panel), in the modes
+    "instant_words",  # that use words
 )
 
 
@@ -172,20 +174,27 @@ class Handlers:
         slider move: a world without a mapper, or a form without its sound (or words), shows
         nothing at all; an input the preview cannot use, one sentence instead of the picture.
         """
+        image, note = self._instant_picture(form)
+        words = (form.get("mode") or "sound") != "sound"  # the pair beside the words, then
+        beside_words = _instant_view(image, note) if words else _instant_view(None, "")
+        return (*_instant_view(image, note), *beside_words)
+
+    def _instant_picture(self, form: dict[str, Any]) -> tuple[Any, str]:
+        """(picture or None, its caption or why there is none) for the instant preview."""
         name = form.get("world")
         if not name or not (self.catalog.is_loaded(name) or self.catalog.world(name).ready):
-            return _instant_view(None, "")
+            return None, ""
         bundle = self.bundle(name)
         if not has_mapper(bundle):
-            return _instant_view(None, "")
+            return None, ""
         try:
             request = preview_request(form)
         except ValueError as e:  # in the page's words (demo.form), as Run would say it
-            return _instant_view(None, sentence(plain_message(e) or str(e)))
+            return None, sentence(plain_message(e) or str(e))
         preview = instant_preview(bundle, request)  # the sound's notices: under "heard"
         if preview.image is None:
-            return _instant_view(None, preview.note)
-        return _instant_view(preview.image, INSTANT_CAPTION)
+            return None, preview.note
+        return preview.image, INSTANT_CAPTION
 
     # ---- run, stop, slider ----------------------------------------------------------------
 
@@ -439,10 +448,10 @@ def _view(**values) -> tuple:
 
 
 def _instant_view(image, note: str) -> tuple:
-    """The instant preview's outputs: each shown only when it has something to show."""
+    """One instant preview's caption and picture: each shown only when it has something."""
     return (
-        gr.update(value=image, visible=image is not None),
         gr.update(value=note, visible=bool(note)),
+        gr.update(value=image, visible=image is not None),
     )
 
 

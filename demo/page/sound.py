@@ -7,14 +7,12 @@ import gradio as gr
 
 from demo.handlers import INSTANT_INPUTS, INSTANT_OUTPUTS
 from demo.instant import INSTANT_CONCURRENCY, INSTANT_QUEUE
-from demo.page.common import canvas, gpu
+from demo.page.common import gpu, instant_canvas
 from demo.sound import example_label, example_sounds
-from demo.words import INSTANT_LABEL
 
 # dB: the slider's range, the part of the library's (-120 … +40) where sounds go from inaudible to
 # clipping; a narrower range gives each dB more of the slider to drag through.
 VOLUME_DB = (-60, 20)
-INSTANT_HEIGHT = 200  # px: the instant preview, right under the volume it follows
 
 
 def panel(ui: dict) -> None:
@@ -27,13 +25,8 @@ def panel(ui: dict) -> None:
     )
     ui["gain_db"] = gr.Slider(*VOLUME_DB, value=0, step=1, label="Volume (dB)", elem_id="gain")
     # Shown once there is a sound (worlds with a mapper only), under the slider that drives it,
-    # so that both are in view while dragging, on a phone too. Its caption (or why there is no
-    # picture) is a line above it: a label or buttons on the picture would hide part of it.
-    ui["instant_note"] = gr.Markdown("", visible=False, elem_id="instant-note")
-    ui["instant"] = canvas(
-        INSTANT_LABEL, INSTANT_HEIGHT, visible=False, elem_id="instant", show_label=False,
-        buttons=[], alt_text=INSTANT_LABEL,
-    )  # fmt: skip
+    # so that both are in view while dragging, on a phone too.
+    instant_canvas(ui, "instant", "instant")
     with gr.Accordion("Mix in a second sound", open=False):
         ui["sound2"] = gr.Audio(
             sources=["upload", "microphone"], type="filepath", label="Second sound"
@@ -93,10 +86,11 @@ def wire(ui: dict, h) -> None:
 
 
 def wire_instant(ui: dict, h) -> None:
-    """The instant preview follows every input of the edit while it changes: the sliders and
-    the words on each move (``.input``), the rest when set. One event for all of them, so that
-    with ``always_last`` a dragging visitor has at most one preview being made and one waiting
-    (the latest values; those in between are dropped), in a queue of its own beside Run's.
+    """The instant previews (under the volume, and beside the words in the modes that use
+    them) follow every input of the edit while it changes: the sliders and the words on each
+    move (``.input``), the rest when set. One event for all of them, so that with
+    ``always_last`` a dragging visitor has at most one preview being made and one waiting (the
+    latest values; those in between are dropped), in a queue of its own beside Run's.
     """
     moving = ("gain_db", "mix", "blend", "mix_layer", "truncation", "text")
     set_once = ("world", "sound", "sound2", "mode", "source", "seed", "latent_file")

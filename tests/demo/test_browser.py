@@ -278,6 +278,33 @@ def drag_the_volume(page, served_app, size):
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot))
     print(f"{size}: volume -> rain {list(zip(volumes, rains, strict=True))}")
+    blend_the_words(page)
+
+
+WORDS_SRC = "() => document.querySelector('#instant-words img')?.src ?? null"
+
+
+def blend_the_words(page):
+    """The blend mode: one sentence until there are words, then the preview beside the words
+    follows each word typed and each move of the blend slider."""
+    assert not page.locator("#instant-words").is_visible()  # not in the sound-only mode
+    page.get_by_label("Sound and words blended").check()
+    note = page.locator("#instant-words-note")
+    note.get_by_text("The 'blend' mode needs a text prompt").wait_for(timeout=30_000)
+    assert not page.locator("#instant-words").is_visible()
+    page.locator("#text textarea").press_sequentially("a fire at night", delay=30)
+    page.locator("#instant-words img").wait_for(timeout=60_000)
+    note.get_by_text("Run refines it").wait_for()
+    track = page.locator("#blend input[type=range]")
+    track.evaluate("e => e.scrollIntoView({block: 'center'})")
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    pictures = [page.evaluate(WORDS_SRC)]
+    for fraction in (0.2, 0.8):  # mostly the words, then mostly the sound
+        page.mouse.click(box["x"] + fraction * box["width"], y)
+        page.wait_for_function(f"src => ({WORDS_SRC})() !== src", arg=pictures[-1],
+                               timeout=60_000)  # fmt: skip
+        pictures.append(page.evaluate(WORDS_SRC))
 
 
 def rain_in(page, src: str) -> float:

@@ -71,12 +71,26 @@ def form(**overrides):
 
 
 def preview(handlers, **overrides) -> dict:
-    """What the page shows after one instant event: {output: (visible, value)}."""
+    """What the page shows under the volume after one instant event: {output: (visible, value)};
+    the pair beside the words shows the same in the modes with words, and nothing otherwise."""
     updates = handlers.instant(form(**overrides))
-    return {
+    shown = {
         name: (update["visible"], update["value"])
         for name, update in zip(INSTANT_OUTPUTS, updates, strict=True)
     }
+    words = {"instant": shown.pop("instant_words"), "instant_note": shown.pop("instant_words_note")}
+    if (overrides.get("mode") or "sound") == "sound":
+        assert words == {"instant": (False, None), "instant_note": (False, "")}
+    else:
+        assert all(value_equal(words[k], shown[k]) for k in words), (words, shown)
+    return shown
+
+
+def value_equal(a: tuple, b: tuple) -> bool:
+    """Two (visible, value) pairs alike: the same visibility and the same text or picture."""
+    if isinstance(a[1], np.ndarray) or isinstance(b[1], np.ndarray):
+        return a[0] == b[0] and np.array_equal(a[1], b[1])
+    return a == b
 
 
 def test_nothing_is_shown_before_a_sound(handlers):
@@ -158,6 +172,7 @@ def test_the_page_wires_every_input_to_one_live_event(mapped_bundle):
     assert ids[instant]["props"]["visible"] is False  # no empty box before a sound
     assert ids[instant]["props"]["label"] == INSTANT_LABEL
     [event] = [d for d in config["dependencies"] if instant in d["outputs"]]
+    assert by_elem["instant-words"] in event["outputs"]  # the copy beside the words
     assert event["trigger_mode"] == "always_last" and event["show_progress"] == "hidden"
     [fn] = [f for f in demo.fns.values() if any(o._id == instant for o in f.outputs)]
     assert fn.concurrency_id == INSTANT_QUEUE and fn.concurrency_limit >= 1
@@ -184,6 +199,7 @@ def test_a_rain_sound_gets_rainier_with_the_volume(tmp_path):
     for gain in RAIN_VOLUMES:
         updates = handlers.instant({**form(sound=str(RAIN), gain_db=gain, seed=0),
                                     "world": "soundscapes"})  # fmt: skip
-        rain.append(bundle.measure([world_pixels(updates[0]["value"], bundle)])[0]["rain"])
+        picture = dict(zip(INSTANT_OUTPUTS, updates, strict=True))["instant"]["value"]
+        rain.append(bundle.measure([world_pixels(picture, bundle)])[0]["rain"])
     assert spearmanr(RAIN_VOLUMES, rain).statistic >= 0.8, rain
     assert rain[-1] - rain[0] >= 0.5, rain
