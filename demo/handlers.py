@@ -18,18 +18,21 @@ import torch
 
 from demo.errors import plain_errors, plain_message
 from demo.form import SETTINGS, build_request, clamp_seed, only_changes, world_settings
+from demo.instant import has_mapper, instant_preview, preview_request
 from demo.jobfiles import JobFiles
 from demo.reproduce import write_settings
 from demo.results import IMAGE_KEYS, copy_inputs, interpolation_chain, main_image_key, on_screen
 from demo.session import Sessions
 from demo.sound import preview_of, recognition_note, shape_sound
 from demo.words import (
+    INSTANT_CAPTION,
     finish_details,
     finish_text,
     goal,
     progress_bar,
     running_details,
     running_text,
+    sentence,
 )
 from demo.worlds import WorldCatalog, about, describe
 from soundedit import strict_json
@@ -83,6 +86,13 @@ WORLD_OUTPUTS = (
     *SETTINGS,  # the world's own settings
 )
 API_OUTPUTS = ("image", "report")
+INSTANT_INPUTS = RUN_INPUTS  # the instant preview reads the form Run reads
+INSTANT_OUTPUTS = (
+    "instant_note",  # gr.Markdown: the picture's caption, or why there is none (one sentence)
+    "instant",  # gr.Image: the mapper's edit of the form, shown only when there is one
+    "instant_words_note",  # the same pair beside the words (guidance panel), in the modes
+    "instant_words",  # that use words
+)
 
 
 def session_id(request: gr.Request | None) -> str:
@@ -157,6 +167,34 @@ class Handlers:
             overrides={"truncation": float(truncation)},
         )
         return on_screen(render_latent(bundle, source_latent(bundle, start).to(bundle.device)))
+
+    @plain_errors
+    def instant(self, form: dict[str, Any]) -> tuple:
+        """The instant preview of the page's form (INSTANT_OUTPUTS order), made again on every
+        slider move: a world without a mapper, or a form without its sound (or words), shows
+        nothing at all; an input the preview cannot use, one sentence instead of the picture.
+        """
+        image, note = self._instant_picture(form)
+        words = (form.get("mode") or "sound") != "sound"  # the pair beside the words, then
+        beside_words = _instant_view(image, note) if words else _instant_view(None, "")
+        return (*_instant_view(image, note), *beside_words)
+
+    def _instant_picture(self, form: dict[str, Any]) -> tuple[Any, str]:
+        """(picture or None, its caption or why there is none) for the instant preview."""
+        name = form.get("world")
+        if not name or not (self.catalog.is_loaded(name) or self.catalog.world(name).ready):
+            return None, ""
+        bundle = self.bundle(name)
+        if not has_mapper(bundle):
+            return None, ""
+        try:
+            request = preview_request(form)
+        except ValueError as e:  # in the page's words (demo.form), as Run would say it
+            return None, sentence(plain_message(e) or str(e))
+        preview = instant_preview(bundle, request)  # the sound's notices: under "heard"
+        if preview.image is None:
+            return None, preview.note
+        return preview.image, INSTANT_CAPTION
 
     # ---- run, stop, slider ----------------------------------------------------------------
 
@@ -407,6 +445,14 @@ def _view(**values) -> tuple:
     if unknown:
         raise KeyError(f"not a Run output: {sorted(unknown)}")
     return tuple(values.get(name, gr.skip()) for name in RUN_OUTPUTS)
+
+
+def _instant_view(image, note: str) -> tuple:
+    """One instant preview's caption and picture: each shown only when it has something."""
+    return (
+        gr.update(value=note, visible=bool(note)),
+        gr.update(value=image, visible=image is not None),
+    )
 
 
 def _photo_preview(photo, size: int = 256):

@@ -14,6 +14,11 @@ from soundedit.edit.report import EditReport, Recognition
 
 NOTICEABLE = 0.1  # a measured rise this large is something the picture now shows
 SHORT_TEXT = 40  # characters of the typed words repeated in the status line
+INSTANT_LABEL = "Instant preview"  # the picture's name (alt text); the caption says the rest
+INSTANT_CAPTION = "**Instant preview** — Run refines it."
+INSTANT_NEEDS_SEED = (
+    "The instant preview starts from a seed: press Run to edit a latent file or a photo."
+)
 
 
 def goal(phase: str, *, mode: str, recognition: Recognition | None, text: str = "") -> str:
@@ -138,6 +143,15 @@ def progress_bar(fraction: float, *, label: str = "Edit progress") -> str:
         f'<progress class="edit-bar" max="100" value="{percent}" '
         f'aria-label="{html.escape(label)}">{percent}%</progress>'
     )
+
+
+def sentence(text: str) -> str:
+    """A message as one sentence on the page: a capital first, a full stop last."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _short(text: str) -> str:

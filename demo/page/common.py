@@ -8,10 +8,12 @@ import os
 
 import gradio as gr
 
+from demo.words import INSTANT_LABEL
 from soundedit.settings import EditConfig, Setting, settings_of
 
 ENGINE_QUEUE = "engine"  # one queue for everything that runs the generator heavily
 WATCH_HEIGHT = 240  # px: the watched pair, beside Run (a 512 px picture shrinks, never blurs)
+INSTANT_HEIGHT = 200  # px: an instant preview, beside the controls that move it
 
 
 class Components(dict):
@@ -28,6 +30,17 @@ def canvas(label: str, height: int, **kwargs) -> gr.Image:
     return gr.Image(
         label=label, interactive=False, format="png", height=height, elem_classes="canvas", **kwargs
     )
+
+
+def instant_canvas(ui: dict, key: str, elem_id: str) -> None:
+    """An instant preview (``ui[key]``) and its caption line above it (``ui[key + "_note"]``),
+    both hidden until there is something to show. The caption is a line of its own because a
+    label or buttons on the picture would hide part of it."""
+    ui[f"{key}_note"] = gr.Markdown("", visible=False, elem_id=f"{elem_id}-note")
+    ui[key] = canvas(
+        INSTANT_LABEL, INSTANT_HEIGHT, visible=False, elem_id=elem_id, show_label=False,
+        buttons=[], alt_text=INSTANT_LABEL,
+    )  # fmt: skip
 
 
 def setting_widgets(ui: dict, panel: str, config_type: type | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from demo.page.common import setting_widgets
+from demo.page.common import instant_canvas, setting_widgets
 
 GUIDANCE_CHOICES = [
     ("Sound only", "sound"),
@@ -22,8 +22,18 @@ def panel(ui: dict) -> None:
     )
     setting_widgets(ui, "guidance")  # the mix layer, shown in the mix mode
     ui["blend"] = gr.Slider(
-        0, 1, value=0.5, step=0.05, label="Blend (1 = only sound, 0 = only text)", visible=False
+        0,
+        1,
+        value=0.5,
+        step=0.05,
+        label="Blend (1 = only sound, 0 = only text)",
+        visible=False,
+        elem_id="blend",
     )
+    # The instant preview again, beside the words, the blend and the hand-over layer that move it
+    # (in the modes with words): the one under the volume is a screen away on a phone, and
+    # scrolled off on a wide one.
+    instant_canvas(ui, "instant_words", "instant-words")
     with gr.Accordion("Optimisation settings (defaults suit the world)", open=False):
         setting_widgets(ui, "optimisation")
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 import os
 import re
 import time
+from io import BytesIO
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
+from scipy.stats import spearmanr  # librosa's own dependency; ties get their mean rank
+
+from soundedit.bundle import load_bundle
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -209,3 +215,101 @@ def first_minute(page, served_app, served_world, size):
     else:  # the same first minute on a phone, beside it (docs/screenshot-phone.png)
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT.with_name(f"{SCREENSHOT.stem}-phone.png")))
+
+
+# ---- the live controls: the instant picture follows the volume slider -------------------------
+
+# The volume slider's x for each position of the drag, as a fraction of its track: from about
+# -30 dB to -15 dB in steps of 3 on the page's -60 … +20 dB, where the example rain sound turns
+# the starting picture from dry to rainy (the README's docs/live-volume.png shows these).
+DRAG_FRACTIONS = (0.375, 0.4125, 0.45, 0.4875, 0.525, 0.5625)
+INSTANT_SRC = "() => document.querySelector('#instant img')?.src ?? null"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_the_instant_picture_follows_the_volume(browser, served_app, served_world, size):
+    if served_world["name"] != "soundscapes":
+        pytest.skip("the instant preview needs a world with a mapper (SoundScapes' weights)")
+    width, height = VIEWPORTS[size]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        drag_the_volume(page, served_app, size)
+    except Exception:
+        FAILURE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOT.with_stem(f"live-{size}")), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
+def drag_the_volume(page, served_app, size):
+    page.goto(served_app)
+    page.locator("#world-status").get_by_text("loaded, ready").wait_for(timeout=60_000)
+    assert not page.locator("#instant").is_visible()  # no empty box before a sound
+    page.locator("#examples .thumbnail-item").filter(has_text=re.compile(r"^\s*rain\s*$")).click()
+    page.locator("#instant img").wait_for(timeout=60_000)  # before any Run
+    assert page.locator("#status").inner_text().startswith("Press Run")
+
+    track = page.locator("#gain input[type=range]")
+    track.evaluate("e => e.scrollIntoView({block: 'center'})")
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    volumes, rains, pictures = [], [], [page.evaluate(INSTANT_SRC)]
+    for i, fraction in enumerate(DRAG_FRACTIONS):
+        x = box["x"] + fraction * box["width"]
+        if i == 0:
+            page.mouse.move(x, y)
+            page.mouse.down()  # on the track: the thumb jumps here, the drag starts
+        else:
+            page.mouse.move(x, y)
+        page.wait_for_function(f"src => ({INSTANT_SRC})() !== src", arg=pictures[-1],
+                               timeout=60_000)  # fmt: skip
+        pictures.append(page.evaluate(INSTANT_SRC))
+        volumes.append(float(page.locator("#gain input[type=number]").input_value()))
+        rains.append(rain_in(page, pictures[-1]))
+        picture = page.locator("#instant img").bounding_box()
+        bottom = picture["y"] + picture["height"]
+        assert picture["y"] >= 0 and bottom <= page.viewport_size["height"], picture
+    page.mouse.up()
+    assert volumes == sorted(set(volumes)), volumes  # each position a louder volume
+    assert spearmanr(volumes, rains).statistic >= 0.8, list(zip(volumes, rains, strict=True))
+    shot = SCREENSHOT.with_name(f"{SCREENSHOT.stem}-live{'-phone' if size == 'phone' else ''}.png")
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    print(f"{size}: volume -> rain {list(zip(volumes, rains, strict=True))}")
+    blend_the_words(page)
+
+
+WORDS_SRC = "() => document.querySelector('#instant-words img')?.src ?? null"
+
+
+def blend_the_words(page):
+    """The blend mode: one sentence until there are words, then the preview beside the words
+    follows each word typed and each move of the blend slider."""
+    assert not page.locator("#instant-words").is_visible()  # not in the sound-only mode
+    page.get_by_label("Sound and words blended").check()
+    note = page.locator("#instant-words-note")
+    note.get_by_text("The 'blend' mode needs a text prompt").wait_for(timeout=30_000)
+    assert not page.locator("#instant-words").is_visible()
+    page.locator("#text textarea").press_sequentially("a fire at night", delay=30)
+    page.locator("#instant-words img").wait_for(timeout=60_000)
+    note.get_by_text("Run refines it").wait_for()
+    track = page.locator("#blend input[type=range]")
+    track.evaluate("e => e.scrollIntoView({block: 'center'})")
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    pictures = [page.evaluate(WORDS_SRC)]
+    for fraction in (0.2, 0.8):  # mostly the words, then mostly the sound
+        page.mouse.click(box["x"] + fraction * box["width"], y)
+        page.wait_for_function(f"src => ({WORDS_SRC})() !== src", arg=pictures[-1],
+                               timeout=60_000)  # fmt: skip
+        pictures.append(page.evaluate(WORDS_SRC))
+
+
+def rain_in(page, src: str) -> float:
+    """What SoundScapes' probe reads as rain in the picture the page shows (back at 64 px)."""
+    bundle = load_bundle("soundscapes")
+    picture = np.array(Image.open(BytesIO(page.request.get(src).body())).convert("RGB"))
+    step = picture.shape[0] // bundle.generator.resolution
+    return bundle.measure([picture[::step, ::step]])[0]["rain"]
