@@ -1,0 +1,148 @@
+"""The microphone in headless Chromium: its fake capture device plays a WAV file as the
+microphone (48 kHz stereo, as a browser records), through the browser's own capture chain
+(its echo cancellation, noise suppression and gain control are on, as Gradio asks for none off).
+
+- the recorder: record a few seconds with the sound panel's microphone, and the page says
+  what it heard;
+- the live mode: stream the microphone, and the live picture changes about twice a second
+  while the verdict names the sound.
+
+The sound is a real rain recording of ESC-50's held-out fold 4 where the copy beside the
+checkout exists (``shared/data/esc50-16k``), else the world's own generated rain
+(assets/sounds/rain.wav). Both need the SoundScapes world (its mapper and recogniser).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from soundedit.audio.io import load_sound, resample
+from soundedit.audio.shape import fit_length
+from soundedit.soundscapes.realworld import read_clips
+from tests.demo.conftest import soundscapes_ready
+from tests.demo.test_browser import CHROMIUM, CHROMIUM_ARGS, FAILURE_SHOT, ROOT, SCREENSHOT
+from tests.soundscapes.conftest import real_esc50
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not soundscapes_ready(), reason="the live microphone needs SoundScapes"),
+]
+MIC_RATE = 48_000  # what a browser microphone records at
+MIC_SECONDS = 12.0  # the file is looped to this length (Chromium loops it again)
+RECORD_MS = 5_000  # the recorder path records this long
+LISTEN_MS = 8_000  # the live path streams this long
+# Every picture the live panel shows, with the page's clock (ms) when it appeared.
+WATCH_LIVE = """() => {
+    window.__pictures = [];
+    const box = document.querySelector('#mic-picture');
+    const note = () => box.querySelectorAll('img').forEach(img => {
+        const last = window.__pictures[window.__pictures.length - 1];
+        if (!last || last[1] !== img.src) window.__pictures.push([performance.now(), img.src]);
+    });
+    new MutationObserver(note).observe(box, {subtree: true, childList: true, attributes: true,
+                                             attributeFilter: ['src']});
+}"""
+
+
+def rain_recording() -> tuple[np.ndarray, int, str]:
+    """Rain to play as the microphone: (float samples, rate, where it came from)."""
+    esc50 = real_esc50()
+    if esc50 is not None:
+        clip = next(c for c in read_clips(esc50, folds=(4,)) if c.event == "rain")
+        return clip.samples, 16_000, f"ESC-50 fold 4 {clip.category}"
+    sound = load_sound(ROOT / "assets" / "sounds" / "rain.wav")
+    return sound.samples, sound.rate, "the world's generated rain"
+
+
+@pytest.fixture(scope="module")
+def mic_file(tmp_path_factory) -> Path:
+    """The rain as a 48 kHz stereo 16-bit WAV (right channel a little quieter)."""
+    samples, rate, _ = rain_recording()
+    at_48k = fit_length(resample(samples, rate, MIC_RATE), int(MIC_SECONDS * MIC_RATE), mode="loop")
+    stereo = np.stack([at_48k, 0.9 * at_48k], axis=1)  # [n, 2]
+    path = tmp_path_factory.mktemp("mic") / "rain-48k-stereo.wav"
+    sf.write(path, stereo, MIC_RATE, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture(scope="module")
+def mic_browser(mic_file):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    fake_microphone = [
+        "--use-fake-ui-for-media-stream",  # allow the microphone without asking
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={mic_file}",
+    ]
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_microphone)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def mic_page(mic_browser, served_app):
+    page = mic_browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(served_app)
+    page.locator("#world-status").get_by_text("loaded, ready").wait_for(timeout=60_000)
+    yield page
+    page.close()
+
+
+@contextlib.contextmanager
+def failure_shot(page, name: str):
+    """A full-page screenshot beside the other failure ones when the block fails."""
+    try:
+        yield
+    except Exception:
+        FAILURE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOT.with_stem(name)), full_page=True)
+        raise
+
+
+def test_a_recording_from_the_microphone_is_heard(mic_page):
+    with failure_shot(mic_page, "microphone-recorder"):
+        record_and_hear(mic_page)
+
+
+def record_and_hear(page):
+    sound = page.locator("#sound")
+    sound.get_by_role("button", name="Record audio").click()
+    sound.get_by_role("button", name="Record", exact=True).click()
+    page.wait_for_timeout(RECORD_MS)
+    sound.get_by_role("button", name="Stop").click()
+    note = page.locator("#heard-note")
+    note.get_by_text("Heard as").or_(note.get_by_text("none of them")).wait_for(timeout=60_000)
+    assert "Heard as rain" in note.inner_text(), note.inner_text()
+
+
+def test_the_live_picture_follows_the_microphone(mic_page):
+    with failure_shot(mic_page, "microphone-live"):
+        listen_live(mic_page)
+
+
+def listen_live(page):
+    page.locator("#mic-fold").get_by_text("Live microphone").first.click()
+    page.locator("#mic-picture").wait_for()
+    page.evaluate(WATCH_LIVE)
+    page.locator("#mic-live").get_by_role("button", name="Record", exact=True).click()
+    page.locator("#mic-verdict").get_by_text("Hearing").wait_for(timeout=60_000)
+    page.wait_for_timeout(LISTEN_MS)
+    shown = [t for t, _ in page.evaluate("() => window.__pictures")]
+    verdict = page.locator("#mic-verdict").inner_text()
+    # The README's picture of the live mode (docs/ with SOUNDEDIT_SCREENSHOT=docs/screenshot.png)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.locator("#watch-col").screenshot(path=str(SCREENSHOT.with_name("screenshot-live.png")))
+    page.locator("#mic-live").get_by_role("button", name="Stop").click()
+    assert "Hearing rain" in verdict, verdict
+    intervals = np.diff(shown) / 1000.0  # s between two pictures, as the page showed them
+    print(f"live picture: {len(shown)} pictures, intervals {np.round(intervals, 2).tolist()} s")
+    assert len(shown) >= 4, f"the live picture changed {len(shown)} times in {LISTEN_MS} ms"
+    assert statistics.median(intervals) <= 1.0, intervals
