@@ -15,7 +15,8 @@ from soundedit.bundle import load_bundle
 from soundedit.errors import ConfigError
 from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
 from soundedit.soundscapes.evaluate_mapper import eval_mapper
-from soundedit.soundscapes.evaluate_real import evaluate_real, format_real
+from soundedit.soundscapes.evaluate_mic import CAPTURES
+from soundedit.soundscapes.evaluate_real import MICROPHONE, evaluate_real, format_real
 from soundedit.soundscapes.examples import write_examples, write_strip
 from soundedit.soundscapes.mapper_data import train_world_mapper
 from soundedit.soundscapes.params import INDEX, make_params, sample_params
@@ -193,6 +194,15 @@ def _register_examples_and_eval(sub) -> None:
         metavar="N",
         help="with --real: generated non-sounds of each kind to measure (default 20; 0 skips)",
     )
+    p.add_argument(
+        "--microphone",
+        nargs="*",
+        default=list(MICROPHONE),
+        choices=sorted(CAPTURES),
+        metavar="CAPTURE",
+        help="with --real: the microphone path's capture chains (default room loud-floor; "
+        f"known: {', '.join(sorted(CAPTURES))}; none given skips it)",
+    )
     p.set_defaults(func=_run_eval)
 
 
@@ -320,6 +330,7 @@ def _run_eval(args) -> int:
             seeds=seeds,
             edits=seeds > 0,
             nonsounds=args.nonsounds,
+            microphone=tuple(args.microphone),
             log=_log,
         )
         print(strict_json.dumps(results, indent=2) if args.json else format_real(results))
