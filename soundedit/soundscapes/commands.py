@@ -172,6 +172,12 @@ def _register_examples_and_eval(sub) -> None:
         help="first source/sound seed of the synthetic edit rows (default 100000, the reported "
         "figures); tune settings on another range, e.g. 200000",
     )
+    _add_real_eval_options(p)
+    p.set_defaults(func=_run_eval)
+
+
+def _add_real_eval_options(p) -> None:
+    """eval --real and what it measures on real recordings."""
     p.add_argument(
         "--real",
         type=Path,
@@ -203,7 +209,6 @@ def _register_examples_and_eval(sub) -> None:
         help="with --real: the microphone path's capture chains (default room loud-floor; "
         f"known: {', '.join(sorted(CAPTURES))}; none given skips it)",
     )
-    p.set_defaults(func=_run_eval)
 
 
 def _parse_sets(items: list[str]) -> dict[str, float]:
