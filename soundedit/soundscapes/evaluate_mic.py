@@ -14,7 +14,8 @@ then heard through the page's own path:
    channels averaged, integers to float), the signal check, the world's audio encoder (its front
    end resamples to 16 kHz) and recogniser: what the page then says ("Heard as rain").
 
-A clip is heard right when the world names its event and calls it known. :data:`CAPTURES`
+A clip is heard right when the world names its event and calls it known; the same clips as
+16-bit files at their own 16 kHz are the figure to match (``files_right``). :data:`CAPTURES`
 names the chains measured: ``room`` (a quiet room, the default) and ``loud-floor`` (a -30 dBFS
 white floor, the chain of the first microphone tests); any other chain, such as one from
 :mod:`soundedit.audio.recording`, can be passed as a function.
@@ -145,13 +146,22 @@ def microphone_figures(
             {"clip": clip.name, "event": clip.event, "heard": heard.event, "known": heard.known}
         )
     right = sum(r["heard"] == r["event"] and r["known"] for r in rows)
+    as_files = [heard_on_the_page(bundle, (RATE, _int16(c.samples))) for c in clips]
     return {
         "capture": capture if isinstance(capture, str) else getattr(capture, "__name__", "custom"),
         "heard_right": right,
         "event_right": sum(r["heard"] == r["event"] for r in rows),
         "clips": len(rows),
+        "files_right": sum(
+            h.event == c.event and h.known for h, c in zip(as_files, clips, strict=True)
+        ),
         "by_clip": rows,
     }
+
+
+def _int16(samples: np.ndarray) -> np.ndarray:
+    """A clip as a 16-bit file holds it."""
+    return np.round(np.clip(samples, -1.0, 1.0 - 1 / 32768) * 32768).astype(np.int16)
 
 
 def _capture(capture: str | Capture) -> Capture:
@@ -166,7 +176,8 @@ def _capture(capture: str | Capture) -> Capture:
 
 
 def format_microphone(figures: dict) -> str:
-    """One line: "microphone path (room): 12 of 14 heard right (13 by event); missed: …"."""
+    """One line: "microphone path (room): 11 of 14 heard right (11 by event alone; as files:
+    11); missed: …"."""
     missed = [
         f"{r['event']}→{r['heard']}{'' if r['known'] else ' (unknown)'}"
         for r in figures["by_clip"]
@@ -174,8 +185,8 @@ def format_microphone(figures: dict) -> str:
     ]
     return (
         f"microphone path ({figures['capture']}): {figures['heard_right']} of {figures['clips']}"
-        f" heard right ({figures['event_right']} by event alone)"
-        + (f"; missed: {', '.join(missed)}" if missed else "")
+        f" heard right ({figures['event_right']} by event alone; as files: "
+        f"{figures['files_right']})" + (f"; missed: {', '.join(missed)}" if missed else "")
     )
 
 
