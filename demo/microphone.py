@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from soundedit.audio.io import load_sound
+from soundedit.audio.shape import fit_length
 from soundedit.edit.pipeline import instant_edit
 from soundedit.edit.report import Recognition, non_sound_message, unknown_sound_message
 from soundedit.settings import EditRequest
@@ -89,14 +90,15 @@ def live_edit(
     bundle, live: LiveSound | None, *, seed: int, gain_db: float = 0.0, **settings
 ) -> LiveView:
     """The world's instant edit of the sound in ``live`` from ``seed``'s start (``settings``:
-    EditConfig fields such as ``truncation``), or a view that says why there is none."""
+    EditConfig fields such as ``truncation``), or a view that says why there is none. A window
+    not yet full is looped to its length: the front end would pad it with silence, and the
+    first seconds of rain would be heard as a short sound in a quiet room."""
     if getattr(bundle, "mapper", None) is None:
         return LiveView(None, NO_MAPPER, 0.0)
     if live is None or live.seconds < FIRST_SECONDS:
         return LiveView(None, LISTENING, 0.0)
-    request = EditRequest.of(
-        audio=(live.rate, live.samples), seed=seed, gain_db=gain_db, **settings
-    )
+    window = fit_length(live.samples, int(round(LIVE_SECONDS * live.rate)), mode="loop")
+    request = EditRequest.of(audio=(live.rate, window), seed=seed, gain_db=gain_db, **settings)
     result = instant_edit(bundle, request)
     report = result.report
     return LiveView(result.images["sound"], verdict(bundle, report.recognition), report.seconds)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from demo.microphone import (
     FIRST_SECONDS,
@@ -34,6 +35,14 @@ def chunk(seconds: float, *, seed: int = 0, channels: int = 2) -> tuple[int, np.
     rng = np.random.default_rng(seed)
     samples = rng.integers(-8000, 8000, size=(int(seconds * RATE), channels), dtype=np.int16)
     return RATE, samples
+
+
+def moving_mapper(bundle):
+    """A mapper whose head is random (an untrained one changes nothing)."""
+    mapper = new_mapper(bundle, hidden=32, depth=2)
+    torch.manual_seed(3)
+    torch.nn.init.normal_(mapper.head.weight, std=0.05)
+    return mapper.eval()
 
 
 def test_the_window_keeps_the_latest_seconds_in_mono():
@@ -70,14 +79,22 @@ def test_a_picture_is_due_after_the_first_seconds_then_twice_a_second():
 def test_the_live_picture_is_the_instant_edit_of_the_window(make_bundle):
     bundle = make_bundle()
     assert live_edit(bundle, add_chunk(None, chunk(2.0)), seed=3).verdict == NO_MAPPER
-    bundle.mapper = new_mapper(bundle, hidden=32, depth=2).eval()
+    bundle.mapper = moving_mapper(bundle)
     assert live_edit(bundle, None, seed=3).verdict == LISTENING
-    live = add_chunk(None, chunk(2.0))
+    live = add_chunk(None, chunk(LIVE_SECONDS))
     view = live_edit(bundle, live, seed=3, gain_db=-6.0, truncation=0.5)
     request = EditRequest.of(audio=(live.rate, live.samples), seed=3, gain_db=-6.0, truncation=0.5)
     expected = instant_edit(bundle, request).images["sound"]
     np.testing.assert_array_equal(view.image, expected)
+    source = instant_edit(bundle, request).images["source"]
+    assert not np.array_equal(view.image, source)  # the mapper moved it
     assert view.seconds > 0
+    short = add_chunk(None, chunk(2.0))  # a window not yet full is heard looped
+    looped = (short.rate, np.concatenate([short.samples, short.samples]))
+    expected = instant_edit(bundle, EditRequest.of(audio=looped, seed=3)).images["sound"]
+    np.testing.assert_array_equal(live_edit(bundle, short, seed=3).image, expected)
+    padded = instant_edit(bundle, EditRequest.of(audio=(short.rate, short.samples), seed=3))
+    assert not np.array_equal(padded.images["sound"], expected)
 
 
 def test_the_verdict_says_what_was_heard():
