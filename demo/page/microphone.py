@@ -85,19 +85,20 @@ def _start():
     return None, LISTENING
 
 
-def listener(h):
+def listener(h, *, clock=time.monotonic):
     """The stream handler: the chunk joins the session's window; the window is edited when a
     redraw is due (:func:`demo.microphone.is_due`).
 
     A sound the library refuses (a broken chunk) is said in the verdict and the stream goes
-    on; anything else is a bug and ends it with the usual plain error.
+    on; anything else is a bug and ends it with the usual plain error. ``clock`` gives the
+    time in seconds (tests pass their own).
     """
 
     def listen(chunk, live, world, seed, truncation, gain_db):
         if chunk is None:
             return gr.skip(), gr.skip(), live
         try:
-            live, now = add_chunk(live, chunk), time.monotonic()
+            live, now = add_chunk(live, chunk), clock()
             if not is_due(live, now):
                 return gr.skip(), gr.skip(), live
             live = drawn(live, now)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
 
+from demo.handlers import Handlers
 from demo.microphone import (
     FIRST_SECONDS,
     LISTENING,
@@ -21,6 +23,9 @@ from demo.microphone import (
     live_edit,
     verdict,
 )
+from demo.page.microphone import listener
+from demo.session import Sessions
+from demo.worlds import WorldCatalog
 from soundedit.edit.pipeline import instant_edit
 from soundedit.edit.report import Recognition
 from soundedit.errors import AudioError
@@ -109,3 +114,22 @@ def test_the_verdict_says_what_was_heard():
     )
     assert "a steady 440 Hz tone" in verdict(bundle, tone)
     assert verdict(bundle, None) == ""
+
+
+def test_the_stream_handler_draws_when_due_and_says_a_refusal(tiny_bundle, tmp_path):
+    tiny_bundle.mapper = moving_mapper(tiny_bundle)
+    try:
+        times = iter([10.0, 10.0, 10.0 + REDRAW_SECONDS / 2, 11.0])
+        handlers = Handlers(WorldCatalog(default="tiny"), Sessions(tmp_path / "s"))
+        listen = listener(handlers, clock=lambda: next(times))
+        form = ("tiny", 3, 0.7, 0.0)  # world, seed, truncation, volume
+        picture, said, live = listen(chunk(FIRST_SECONDS / 2), None, *form)
+        assert picture == said == gr.skip()  # nothing to draw yet
+        picture, said, live = listen(chunk(FIRST_SECONDS), live, *form)
+        assert picture.shape == (16, 16, 3) and live.drawn_at is not None
+        picture, _, live = listen(chunk(0.1), live, *form)  # at once again: not due
+        assert picture == gr.skip() and live.seconds > FIRST_SECONDS
+        picture, said, kept = listen((RATE, np.array([[np.nan, 0.0]])), live, *form)
+        assert said.startswith("⚠️ ") and picture == gr.skip() and kept is live
+    finally:
+        tiny_bundle.mapper = None
