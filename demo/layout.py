@@ -9,7 +9,7 @@ import gradio as gr
 
 from demo.api import guard_api_inputs
 from demo.handlers import RUN_OUTPUTS, Handlers
-from demo.page import api, guidance, results, sound, watch, world
+from demo.page import api, guidance, microphone, results, sound, watch, world
 from demo.page.common import Components, default_concurrency, gpu
 from demo.session import start_cache_sweeper, sweep_gradio_cache
 from demo.worlds import WorldCatalog
@@ -70,6 +70,7 @@ def build_demo(
                         guidance.panel(ui)
             with gr.Column(scale=2, min_width=300, elem_id="watch-col"):
                 watch.panel(ui)
+                microphone.panel(ui)
         results.panel(ui)
         api.panel(ui, default)
         _wire(demo, ui, handlers, cache_age=sweep[1])
@@ -84,6 +85,7 @@ def _wire(demo: gr.Blocks, ui: dict, h: Handlers, *, cache_age: int) -> None:
     world.wire(demo, ui, h)
     guidance.wire(ui)
     watch.wire(ui, h)
+    microphone.wire(demo, ui, h)
     results.wire(ui, h)
     api.wire(ui, h)
 

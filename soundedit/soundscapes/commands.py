@@ -18,7 +18,8 @@ from soundedit.gan.checkpoints import load_generator
 from soundedit.mapper import check_mapper, load_mapper
 from soundedit.soundscapes.evaluate import HELD_OUT, evaluate, format_table
 from soundedit.soundscapes.evaluate_mapper import eval_mapper, format_mapper
-from soundedit.soundscapes.evaluate_real import edit_figures, evaluate_real, format_real
+from soundedit.soundscapes.evaluate_mic import CAPTURES
+from soundedit.soundscapes.evaluate_real import MICROPHONE, edit_figures, evaluate_real, format_real
 from soundedit.soundscapes.examples import write_examples, write_strip
 from soundedit.soundscapes.fidelity import comparison_sheet, held_out_z, paired_images, pixel_error
 from soundedit.soundscapes.mapper_data import REAL_TAKES, START_SHARE, train_world_mapper
@@ -233,6 +234,12 @@ def _register_examples_and_eval(sub) -> None:
         help="first source/sound seed of the synthetic edit rows (default 100000, the reported "
         "figures); tune settings on another range, e.g. 200000",
     )
+    _add_real_eval_options(p)
+    p.set_defaults(func=_run_eval)
+
+
+def _add_real_eval_options(p) -> None:
+    """eval --real and what it measures on real recordings."""
     p.add_argument(
         "--real",
         type=Path,
@@ -256,7 +263,15 @@ def _register_examples_and_eval(sub) -> None:
         help="with --real: generated non-sounds of each kind to measure (default 20; 0 skips)",
     )
     _add_mapper_eval_options(p)
-    p.set_defaults(func=_run_eval)
+    p.add_argument(
+        "--microphone",
+        nargs="*",
+        default=list(MICROPHONE),
+        choices=sorted(CAPTURES),
+        metavar="CAPTURE",
+        help="with --real: the microphone path's capture chains (default room loud-floor; "
+        f"known: {', '.join(sorted(CAPTURES))}; none given skips it)",
+    )
 
 
 def _add_mapper_eval_options(p) -> None:
@@ -440,6 +455,7 @@ def _run_eval(args) -> int:
             seeds=seeds,
             edits=seeds > 0,
             nonsounds=args.nonsounds,
+            microphone=tuple(args.microphone),
             log=_log,
             bundle=bundle,
         )

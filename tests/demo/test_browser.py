@@ -274,7 +274,8 @@ def drag_the_volume(page, served_app, size):
     page.mouse.up()
     assert volumes == sorted(set(volumes)), volumes  # each position a louder volume
     assert spearmanr(volumes, rains).statistic >= 0.8, list(zip(volumes, rains, strict=True))
-    shot = SCREENSHOT.with_name(f"{SCREENSHOT.stem}-live{'-phone' if size == 'phone' else ''}.png")
+    suffix = "-phone" if size == "phone" else ""
+    shot = SCREENSHOT.with_name(f"{SCREENSHOT.stem}-instant{suffix}.png")
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot))
     print(f"{size}: volume -> rain {list(zip(volumes, rains, strict=True))}")

@@ -31,11 +31,17 @@ def test_eval_real_prints_its_table_and_json(esc50_folder, capsys):
         results["folds"] == [4] and results["clips_inside"] == 2 and results["clips_outside"] == 1
     )
     assert set(results["confusion"]) == {"rain", "lightning"} and 0 <= results["auroc"] <= 1
+    microphone = results["microphone"]
+    assert list(microphone) == ["room", "loud-floor"] and microphone["room"]["clips"] == 2
+    assert results["microphone_heard"] == microphone["room"]["heard_right"] / 2
+    assert 0 <= microphone["room"]["files_right"] <= 2
     assert main([*args, "--nonsounds", "1"]) == 0
     table = capsys.readouterr().out
     assert "| real in-world zero-shot accuracy (7 events) | >= 0.85 |" in table
     assert "| generated non-sounds accepted as known, all kinds | 0 |" in table
     assert "non-sounds known (recogniser alone), per kind; * never fitted on: " in table
-    assert main([*args, "--nonsounds", "0", "--json"]) == 0
-    assert "nonsound_by_kind" not in json.loads(capsys.readouterr().out)
+    assert "microphone path (room): " in table and "microphone path (loud-floor): " in table
+    assert main([*args, "--nonsounds", "0", "--microphone", "--json"]) == 0
+    skipped = json.loads(capsys.readouterr().out)
+    assert "nonsound_by_kind" not in skipped and "microphone" not in skipped
     assert main([*args, "--nonsounds", "-1"]) == 2

@@ -5,7 +5,6 @@ skipped with a reason where it is absent. Thresholds are regression guards a lit
 ``python -m soundedit soundscapes eval --real DIR`` measures (see the README).
 """
 
-import numpy as np
 import pytest
 
 from soundedit.soundscapes.bundle import weights_status
@@ -91,20 +90,11 @@ def test_a_dog_is_not_a_sound_of_this_world(bundle, fold4):
 
 
 def test_the_microphone_path_hears_the_right_event(bundle, fold4):
-    """Real clips played in a room into a browser microphone (48 kHz stereo int16, -30 dB floor)."""
-    import torch
+    """14 real clips played in a room into a browser microphone (48 kHz stereo int16, a pink
+    -50 dBFS floor, gain swings), heard as the page hears them. Measured: 11 of 14 (the same
+    clips as files: 11; README). Chance: 2 of 14."""
+    from soundedit.soundscapes.evaluate_mic import microphone_figures
 
-    from soundedit.audio.recording import browser_recording
-    from soundedit.encoders.audio import embed_sound
-
-    clips = _first(fold4, 2, event=("rain", "lightning", "fire", "wind", "birds", "sea", "night"))
-    rng = np.random.default_rng(0)
-    right = 0
-    for clip in clips:
-        recorded = browser_recording(clip.samples * 0.5, 16_000, rng)
-        with torch.no_grad():
-            right += (
-                bundle.recognise(embed_sound(bundle.audio_encoder, recorded)).event == clip.event
-            )
-    # Measured: 6 of these 14 (43 %; 75 % without the room and microphone, README). Chance: 12 %.
-    assert right / len(clips) >= 0.4, right
+    figures = microphone_figures(bundle, [c for c in fold4 if c.event is not None])
+    assert figures["clips"] == 14
+    assert figures["heard_right"] >= 10, figures["by_clip"]
