@@ -15,7 +15,6 @@ checkout exists (``shared/data/esc50-16k``), else the world's own generated rain
 from __future__ import annotations
 
 import contextlib
-import statistics
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +170,7 @@ def listen_live(page):
     page.locator("#mic-fold").screenshot(path=str(SCREENSHOT.with_name("screenshot-live.png")))
     page.locator("#mic-live").get_by_role("button", name="Stop").click()
     intervals = np.diff(shown) / 1000.0  # s between two pictures, as the page showed them
+    # The interval is a speed figure (README), printed here, never asserted: no timed tests.
     print(f"live picture: {len(shown)} pictures, intervals {np.round(intervals, 2).tolist()} s")
     # The window of a real recording may now and then sound like something else: the verdict
     # that counts is the one on screen longest.
@@ -181,7 +181,6 @@ def listen_live(page):
     print(f"live verdicts, seconds on screen: {on_screen}")
     assert max(on_screen, key=on_screen.get) == "Hearing rain", on_screen
     assert len(shown) >= 4, f"the live picture changed {len(shown)} times in {LISTEN_MS} ms"
-    assert statistics.median(intervals) <= 1.0, intervals
 
 
 @pytest.mark.slow  # 14 browsers, each recording 5 s
